@@ -1,0 +1,1 @@
+"""Shared code of StreamLab's Python services: settings and dataset specs."""
