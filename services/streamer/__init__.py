@@ -1,0 +1,1 @@
+"""The streamer: replays CSV files, polls HTTP APIs or generates rows into Kafka."""

@@ -1,0 +1,88 @@
+"""The streamer's configuration, read once from the settings loader and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from streamlab.settings import Settings
+
+
+@dataclass(frozen=True)
+class ProducerConfig:
+    bootstrap_servers: str
+    acks: str = "all"
+    linger_ms: int = 5
+    batch_size: int = 131072
+    compression: str = "lz4"
+    delivery_timeout_ms: int = 86_400_000
+    max_block_ms: int = 1000
+
+    def kafka_kwargs(self) -> dict[str, object]:
+        acks: int | str = "all" if self.acks == "all" else int(self.acks)
+        compression = None if self.compression in ("", "none") else self.compression
+        return {
+            "bootstrap_servers": self.bootstrap_servers.split(","),
+            "acks": acks,
+            "enable_idempotence": True,
+            "linger_ms": self.linger_ms,
+            "batch_size": self.batch_size,
+            "compression_type": compression,
+            "delivery_timeout_ms": self.delivery_timeout_ms,
+            "request_timeout_ms": min(30_000, self.delivery_timeout_ms),
+            "max_block_ms": self.max_block_ms,
+            "bootstrap_timeout_ms": self.max_block_ms,
+            "allow_auto_create_topics": False,
+            "metrics_enabled": False,
+        }
+
+
+@dataclass(frozen=True)
+class StreamerConfig:
+    datasets_dir: Path
+    producer: ProducerConfig
+    host: str = "127.0.0.1"
+    port: int = 8000
+    autostart: str = "all"
+    max_rate: float = 200_000.0
+    max_interval_s: float = 3600.0
+    max_speedup: float = 1_000_000.0
+    max_burst_s: float = 0.05
+    kafka_stall_s: float = 5.0
+    kafka_retry_s: float = 2.0
+    max_unacked: int = 200_000
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> StreamerConfig:
+        producer = ProducerConfig(
+            bootstrap_servers=s.str("KAFKA_BOOTSTRAP_SERVERS"),
+            acks=s.str("PRODUCER_ACKS", "all"),
+            linger_ms=s.int("PRODUCER_LINGER_MS", 5),
+            batch_size=s.int("PRODUCER_BATCH_SIZE", 131072),
+            compression=s.str("PRODUCER_COMPRESSION", "lz4"),
+            delivery_timeout_ms=s.int("PRODUCER_DELIVERY_TIMEOUT_MS", 86_400_000),
+            max_block_ms=s.int("PRODUCER_MAX_BLOCK_MS", 1000),
+        )
+        return cls(
+            datasets_dir=s.path("DATASETS_DIR", "datasets"),
+            producer=producer,
+            host=s.str("STREAMER_HOST", "127.0.0.1"),
+            port=s.int("STREAMER_PORT", 8000),
+            autostart=s.str("STREAMER_AUTOSTART", "all"),
+            max_rate=s.float("STREAMER_MAX_RATE", 200_000.0),
+            max_interval_s=s.float("STREAMER_MAX_INTERVAL_S", 3600.0),
+            max_speedup=s.float("STREAMER_MAX_SPEEDUP", 1_000_000.0),
+            max_burst_s=s.float("STREAMER_MAX_BURST_S", 0.05),
+            kafka_stall_s=s.float("STREAMER_KAFKA_STALL_S", 5.0),
+            kafka_retry_s=s.float("STREAMER_KAFKA_RETRY_S", 2.0),
+            max_unacked=s.int("STREAMER_MAX_UNACKED", 200_000),
+        )
+
+    def autostarts(self, name: str, spec_autostart: bool) -> bool:
+        """STREAMER_AUTOSTART: 'all' (specs that say autostart), 'none', or a list of names."""
+        choice = self.autostart.strip().lower()
+        if choice == "all":
+            return spec_autostart
+        if choice == "none":
+            return False
+        return name in {n.strip() for n in choice.split(",")}

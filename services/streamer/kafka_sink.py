@@ -1,0 +1,73 @@
+"""The one Kafka producer of the streamer, connected lazily and reconnected after failures."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from .config import ProducerConfig
+
+
+class KafkaUnavailable(RuntimeError):
+    """Kafka cannot be reached (or a topic is missing); the message says what to do."""
+
+
+class KafkaSink:
+    def __init__(
+        self,
+        config: ProducerConfig,
+        retry_s: float = 2.0,
+        factory: Callable[..., Any] = KafkaProducer,
+    ) -> None:
+        self.config = config
+        self.retry_s = retry_s
+        self._factory = factory
+        self._producer: Any = None
+        self._lock = threading.Lock()
+        self._next_attempt = 0.0
+        self.last_error: str | None = None
+
+    def producer(self) -> Any:
+        """The connected producer; raises KafkaUnavailable while Kafka cannot be reached."""
+        with self._lock:
+            if self._producer is not None:
+                return self._producer
+            if time.monotonic() < self._next_attempt:
+                raise KafkaUnavailable(self.last_error or "connecting to Kafka")
+            try:
+                self._producer = self._factory(**self.config.kafka_kwargs())
+                self.last_error = None
+            except (KafkaError, OSError) as error:
+                self._next_attempt = time.monotonic() + self.retry_s
+                self.last_error = (
+                    f"cannot reach Kafka at {self.config.bootstrap_servers} ({error}); "
+                    "retrying: check that the broker is up and KAFKA_BOOTSTRAP_SERVERS is right"
+                )
+                raise KafkaUnavailable(self.last_error) from None
+            return self._producer
+
+    def check_topic(self, topic: str) -> None:
+        """Raises KafkaUnavailable naming the topic when it does not exist."""
+        try:
+            partitions = self.producer().partitions_for(topic)
+        except KafkaError:
+            partitions = None
+        if not partitions:
+            raise KafkaUnavailable(
+                f"topic {topic} does not exist: run the provisioner "
+                "(python -m provisioning) or create it with kafka-topics"
+            )
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.flush(timeout)
+            finally:
+                producer.close(timeout)

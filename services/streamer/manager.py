@@ -1,0 +1,36 @@
+"""All streams of the streamer, one per dataset spec, sharing one Kafka producer."""
+
+from __future__ import annotations
+
+from streamlab.specs import DatasetSpec
+
+from .config import StreamerConfig
+from .kafka_sink import KafkaSink
+from .stream import Stream
+
+
+class UnknownStream(KeyError):
+    pass
+
+
+class StreamManager:
+    def __init__(
+        self, specs: dict[str, DatasetSpec], config: StreamerConfig, sink: KafkaSink
+    ) -> None:
+        self.config, self.sink = config, sink
+        self.streams = {name: Stream(spec, config, sink) for name, spec in sorted(specs.items())}
+
+    def get(self, name: str) -> Stream:
+        try:
+            return self.streams[name]
+        except KeyError:
+            raise UnknownStream(name) from None
+
+    def start(self) -> None:
+        for name, stream in self.streams.items():
+            stream.start(running=self.config.autostarts(name, stream.spec.autostart))
+
+    def stop(self) -> None:
+        for stream in self.streams.values():
+            stream.stop()
+        self.sink.close()

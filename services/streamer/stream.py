@@ -1,0 +1,317 @@
+"""One stream: a source, paced by a Pacer, validated by the spec, sent to Kafka.
+
+Each stream runs in its own thread. The control API talks to it only through the public
+methods, which take the lock and wake the thread; no request can stop the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kafka.errors import KafkaError
+from streamlab.specs import DatasetSpec
+
+from .config import StreamerConfig
+from .kafka_sink import KafkaSink, KafkaUnavailable
+from .pacing import Pacer, Rate
+from .records import Row, RowError, RowParser, encode_deadletter, encode_row
+from .sources import RowSource, SourceError, open_source
+from .throughput import Throughput
+
+log = logging.getLogger(__name__)
+
+TIMESTAMP_MODES = ("send_time", "original", "scaled")
+
+
+@dataclass
+class _Pending:
+    """A row handed to the producer and not yet acknowledged."""
+
+    future: Any
+    topic: str
+    key: bytes | None
+    value: bytes
+    sent_at: float
+    is_row: bool
+
+
+class Stream:
+    def __init__(self, spec: DatasetSpec, config: StreamerConfig, sink: KafkaSink) -> None:
+        self.spec, self.config, self.sink = spec, config, sink
+        self.parser = RowParser(spec)
+        self.source: RowSource = open_source(spec)
+        self.pacer = Pacer(Rate(spec.rate.mode, spec.rate.value))
+        self.timestamp_mode = spec.timestamp_mode
+        self.scale = spec.scale
+        self.throughput = Throughput()
+        self._lock = threading.Condition()
+        self._state = "created"
+        self._error: str | None = None
+        self._paused = True
+        self._stopping = False
+        self._restart_requested = False
+        self._thread: threading.Thread | None = None
+        self._next: tuple[dict[str, Any], Row] | None = None  # peeked row, kept until accepted
+        self._resend: deque[_Pending] = deque()
+        self._unacked: deque[_Pending] = deque()
+        self._topic_checked = False
+        self._scaled_anchor: tuple[datetime, datetime] | None = None
+        self.counters = {"sent": 0, "acked": 0, "deadlettered": 0, "restarts": 0, "resent": 0}
+        self._rate_changed_at = time.time()
+
+    # --- control (any thread) ---
+
+    def start(self, running: bool) -> None:
+        self._paused = not running
+        self._state = "running" if running else "paused"
+        self._thread = threading.Thread(target=self._loop, name=f"stream-{self.spec.name}")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            self._stopping = True
+            self._lock.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def set_rate(self, rate: Rate, timestamp_mode: str | None = None) -> None:
+        with self._lock:
+            self.pacer.set_rate(rate)
+            if timestamp_mode is not None:
+                self.timestamp_mode = timestamp_mode
+            if rate.mode == "speedup":
+                self.scale = rate.value
+            self._scaled_anchor = None
+            self._rate_changed_at = time.time()
+            self._lock.notify_all()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            self._lock.notify_all()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            self.pacer.reanchor()
+            self._lock.notify_all()
+
+    def restart(self) -> None:
+        """Replay the source from its beginning; counters keep counting."""
+        with self._lock:
+            self._restart_requested = True
+            self._paused = False
+            self._lock.notify_all()
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            rate = self.pacer.rate
+            return {
+                "name": self.spec.name,
+                "description": self.spec.description,
+                "source": self.spec.source.type,
+                "topic": self.spec.raw_topic,
+                "deadletter_topic": self.spec.deadletter_topic,
+                "state": self._state,
+                "error": self._error,
+                "rate": rate.as_dict(),
+                "timestamps": self.timestamp_mode,
+                "achieved_rows_per_second": round(self.throughput.rate(), 3),
+                "rows_sent": self.counters["sent"],
+                "rows_acked": self.counters["acked"],
+                "rows_unacked": len(self._unacked) + len(self._resend),
+                "rows_deadlettered": self.counters["deadlettered"],
+                "rows_resent": self.counters["resent"],
+                "restarts": self.counters["restarts"],
+                "loops": self.source.looped,
+                "rate_changed_at": self._rate_changed_at,
+            }
+
+    # --- the stream's own thread ---
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopping:
+                    break
+                if self._restart_requested:
+                    self._do_restart()
+                if self._paused:
+                    self._set_state("paused")
+                    self._lock.wait(0.5)
+                    continue
+            try:
+                self._reap()
+                self._step()
+            except KafkaUnavailable as error:
+                self._set_state("waiting_for_kafka", str(error))
+                self._sleep(self.config.kafka_retry_s)
+            except SourceError as error:
+                self._set_state("source_error", str(error))
+                self._sleep(self.source.wait_hint() or 1.0)
+            except Exception as error:  # keep the stream alive whatever a row does
+                log.exception("stream %s: unexpected error", self.spec.name)
+                self._set_state("error", f"{type(error).__name__}: {error}")
+                self._sleep(1.0)
+        self._drain()
+        self._set_state("stopped")
+
+    def _step(self) -> None:
+        self.sink.producer()
+        if not self._topic_checked:
+            self.sink.check_topic(self.spec.raw_topic)
+            self._topic_checked = True
+        if self._backpressured():
+            return
+        if self._resend:
+            self._send_resends()
+            return
+        with self._lock:
+            if not self._paused and not self._restart_requested:
+                self._send_due_rows()
+
+    def _backpressured(self) -> bool:
+        if len(self._unacked) < self.config.max_unacked and not self._stalled():
+            return False
+        oldest = self._unacked[0].sent_at if self._unacked else time.monotonic()
+        age = time.monotonic() - oldest
+        self._set_state(
+            "waiting_for_kafka",
+            f"{len(self._unacked)} rows wait for Kafka's acknowledgement "
+            f"(oldest {age:.1f} s): is the broker at {self.sink.config.bootstrap_servers} up?",
+        )
+        self._sleep(0.05)
+        return True
+
+    def _stalled(self) -> bool:
+        if not self._unacked:
+            return False
+        return time.monotonic() - self._unacked[0].sent_at > self.config.kafka_stall_s
+
+    def _send_due_rows(self) -> None:
+        """Called with the lock held: sends every row due now, at most one burst's worth."""
+        budget = self._burst_budget()
+        while budget > 0:
+            peeked = self._peek()
+            if peeked is None:
+                self._idle()
+                return
+            now = time.monotonic()
+            due = self.pacer.deadline(now, self.counters["sent"], peeked[1].original_time)
+            if due > now:
+                self._set_state("running")
+                self._lock.wait(min(due - now, 0.25))
+                return
+            self._send_row(*peeked)
+            self._next = None
+            budget -= 1
+        self._set_state("running")
+
+    def _burst_budget(self) -> int:
+        per_second = self.pacer.rate.rows_per_second or self.config.max_rate
+        return max(1, int(per_second * self.config.max_burst_s))
+
+    def _idle(self) -> None:
+        if self.source.finished:
+            self._set_state("finished")
+            self._lock.wait(0.5)
+        else:
+            self._set_state("running")
+            self._lock.wait(self.source.wait_hint())
+
+    def _peek(self) -> tuple[dict[str, Any], Row] | None:
+        """The next valid row; invalid ones are dead-lettered on the way."""
+        while self._next is None:
+            raw = self.source.next_row()
+            if raw is None:
+                return None
+            try:
+                self._next = (raw, self.parser.parse(raw))
+            except RowError as error:
+                self._deadletter(raw, str(error))
+        return self._next
+
+    def _send_row(self, raw: dict[str, Any], row: Row) -> None:
+        wall = datetime.now(UTC)
+        seq = self.counters["sent"]
+        value = encode_row(row, seq, self._event_time(row, wall), int(wall.timestamp() * 1000))
+        key = row.key.encode() if row.key is not None else None
+        self._produce(self.spec.raw_topic, key, value, is_row=True)
+        self.counters["sent"] += 1
+        self.throughput.add(1)
+
+    def _event_time(self, row: Row, wall: datetime) -> datetime:
+        original = row.original_time
+        if self.timestamp_mode == "send_time" or original is None:
+            return wall
+        if self.timestamp_mode == "original":
+            return original
+        if self._scaled_anchor is None or original < self._scaled_anchor[1]:
+            self._scaled_anchor = (wall, original)
+        start_wall, start_original = self._scaled_anchor
+        return start_wall + timedelta(
+            seconds=(original - start_original).total_seconds() / (self.scale or 1.0)
+        )
+
+    def _deadletter(self, raw: dict[str, Any], reason: str) -> None:
+        value = encode_deadletter(self.spec.name, raw, reason, datetime.now(UTC))
+        self._produce(self.spec.deadletter_topic, None, value, is_row=False)
+        self.counters["deadlettered"] += 1
+
+    def _produce(self, topic: str, key: bytes | None, value: bytes, is_row: bool) -> None:
+        try:
+            future = self.sink.producer().send(topic, value=value, key=key)
+        except KafkaError as error:
+            raise KafkaUnavailable(f"Kafka did not accept a row for {topic}: {error}") from None
+        self._unacked.append(_Pending(future, topic, key, value, time.monotonic(), is_row))
+
+    def _send_resends(self) -> None:
+        while self._resend:
+            pending = self._resend[0]
+            self._produce(pending.topic, pending.key, pending.value, pending.is_row)
+            self._resend.popleft()
+            self.counters["resent"] += 1
+
+    def _reap(self) -> None:
+        """Counts acknowledged rows; failed ones are queued to be sent again, never dropped."""
+        while self._unacked and self._unacked[0].future.is_done:
+            pending = self._unacked.popleft()
+            if pending.future.failed():
+                log.warning(
+                    "stream %s: resending after %s", self.spec.name, pending.future.exception
+                )
+                self._resend.append(pending)
+            elif pending.is_row:
+                self.counters["acked"] += 1
+
+    def _drain(self) -> None:
+        try:
+            self.sink.producer().flush(5)
+        except (KafkaError, KafkaUnavailable):
+            return
+        self._reap()
+
+    def _do_restart(self) -> None:
+        self._restart_requested = False
+        self.source.rewind()
+        self.source.looped = 0
+        self._next = None
+        self._scaled_anchor = None
+        self.pacer.reanchor()
+        self.counters["restarts"] += 1
+
+    def _set_state(self, state: str, error: str | None = None) -> None:
+        self._state = state
+        self._error = error
+
+    def _sleep(self, seconds: float) -> None:
+        with self._lock:
+            if not self._stopping:
+                self._lock.wait(seconds)
