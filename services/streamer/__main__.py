@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 
+from waitress import serve
+
 from streamlab.settings import Settings, SettingsError
 from streamlab.specs import SpecError, load_specs
-from waitress import serve
 
 from .app import create_app
 from .config import StreamerConfig

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+
 from streamlab.specs import DatasetSpec
 
 from . import api, openapi

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import requests
+
 from streamlab.specs import CsvSource, DatasetSpec, Generator, HttpSource, SyntheticSource
 
 

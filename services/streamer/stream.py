@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kafka.errors import KafkaError
+
 from streamlab.specs import DatasetSpec
 
 from .config import StreamerConfig
@@ -108,6 +109,8 @@ class Stream:
         with self._lock:
             self._restart_requested = True
             self._paused = False
+            self.counters["restarts"] += 1
+            self._set_state("running")
             self._lock.notify_all()
 
     def status(self) -> dict[str, Any]:
@@ -305,7 +308,6 @@ class Stream:
         self._next = None
         self._scaled_anchor = None
         self.pacer.reanchor()
-        self.counters["restarts"] += 1
 
     def _set_state(self, state: str, error: str | None = None) -> None:
         self._state = state

@@ -1,0 +1,134 @@
+"""Run the real streamer app on 127.0.0.1 against a broker, and read back what it sent."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import requests
+from kafka import KafkaConsumer, TopicPartition
+from werkzeug.serving import make_server
+
+from streamer.app import create_app
+from streamer.config import ProducerConfig, StreamerConfig
+from streamlab.specs import CsvSource, DatasetSpec, RateSpec, load_spec
+
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
+
+
+def streamer_config(bootstrap: str, **overrides: Any) -> StreamerConfig:
+    base = StreamerConfig(
+        datasets_dir=DATASETS,
+        producer=ProducerConfig(bootstrap_servers=bootstrap),
+        kafka_stall_s=1.0,
+        kafka_retry_s=0.5,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+def unique_spec(name: str, env: dict[str, str] | None = None, **changes: Any) -> DatasetSpec:
+    """A shipped spec under a unique dataset name, so tests on one broker never share topics."""
+    spec = load_spec(DATASETS / f"{name}.yaml", env or {"BIKES_FEED_URL": "http://127.0.0.1:9/"})
+    return dataclasses.replace(spec, name=f"{name}_{uuid.uuid4().hex[:8]}", **changes)
+
+
+def csv_spec(
+    tmp: Path, rows: Iterable[dict[str, Any]], rate: float, at_end: str = "stop"
+) -> DatasetSpec:
+    """The temps spec replaying the given rows (date, station, temp_f) from a file in tmp."""
+    path = tmp / f"rows-{uuid.uuid4().hex[:6]}.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["date", "station", "temp_f"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return unique_spec(
+        "temps", source=CsvSource(path=path, at_end=at_end), rate=RateSpec("rows_per_second", rate)
+    )
+
+
+def create_topics(broker: Any, spec: DatasetSpec) -> None:
+    broker.create_topic(spec.raw_topic, spec.partitions)
+    broker.create_topic(spec.deadletter_topic, 1)
+
+
+class StreamerServer:
+    """The Flask app served by werkzeug in a thread: real HTTP on a free port."""
+
+    def __init__(self, config: StreamerConfig, specs: dict[str, DatasetSpec]) -> None:
+        self.app = create_app(config, specs)
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def manager(self):
+        return self.app.extensions["streamlab.manager"]
+
+    def status(self, name: str) -> dict[str, Any]:
+        response = requests.get(f"{self.url}/streams/{name}", timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
+        return requests.post(f"{self.url}{path}", json=body, timeout=5, **kwargs)
+
+    def wait_for(
+        self, name: str, check: Callable[[dict[str, Any]], bool], timeout: float = 30
+    ) -> dict:
+        deadline = time.monotonic() + timeout
+        status = self.status(name)
+        while not check(status):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"stream {name} never got there; last status: {status}")
+            time.sleep(0.1)
+            status = self.status(name)
+        return status
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self.manager.stop()
+
+    def __enter__(self) -> StreamerServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_topic(
+    bootstrap: str, topic: str, expected: int | None = None, timeout: float = 30.0
+) -> list:
+    """Every record of a topic from the beginning: until `expected` arrive, or the end offsets."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=1000
+    )
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    end = consumer.end_offsets(partitions)
+    records: list = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            batch = consumer.poll(timeout_ms=500)
+            for items in batch.values():
+                records.extend(items)
+            if expected is not None and len(records) >= expected:
+                break
+            if expected is None and all(consumer.position(tp) >= end[tp] for tp in partitions):
+                break
+    finally:
+        consumer.close()
+    return records
+
+
+def values(records: list) -> list[dict[str, Any]]:
+    return [json.loads(r.value) for r in records]
