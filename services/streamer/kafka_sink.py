@@ -9,6 +9,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from kafka.partitioner.default import murmur2
 
 from .config import ProducerConfig
 
@@ -71,3 +72,25 @@ class KafkaSink:
                 producer.flush(timeout)
             finally:
                 producer.close(timeout)
+
+
+class KeyPartitions:
+    """The partition of each key, as Kafka's default partitioner picks it (murmur2), cached.
+
+    kafka-python hashes every keyed record in pure Python; a stream has few distinct keys,
+    so hashing each once keeps the per-row cost down. Keyless records are left to the
+    producer's sticky partitioner.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, bytes], int] = {}
+
+    def partition(self, producer: Any, topic: str, key: bytes | None) -> int | None:
+        if key is None:
+            return None
+        cached = self._cache.get((topic, key))
+        if cached is None:
+            partitions = sorted(producer.partitions_for(topic))
+            cached = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+            self._cache[(topic, key)] = cached
+        return cached

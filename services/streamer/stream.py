@@ -11,7 +11,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from kafka.errors import KafkaError
@@ -19,9 +19,9 @@ from kafka.errors import KafkaError
 from streamlab.specs import DatasetSpec
 
 from .config import StreamerConfig
-from .kafka_sink import KafkaSink, KafkaUnavailable
+from .kafka_sink import KafkaSink, KafkaUnavailable, KeyPartitions
 from .pacing import Pacer, Rate
-from .records import Row, RowError, RowParser, encode_deadletter, encode_row
+from .records import EpochFormatter, Row, RowError, RowParser, encode_deadletter, encode_row, iso
 from .sources import RowSource, SourceError, open_source
 from .throughput import Throughput
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 TIMESTAMP_MODES = ("send_time", "original", "scaled")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     """A row handed to the producer and not yet acknowledged."""
 
@@ -62,6 +62,8 @@ class Stream:
         self._resend: deque[_Pending] = deque()
         self._unacked: deque[_Pending] = deque()
         self._topic_checked = False
+        self.partitions = KeyPartitions()
+        self._format_epoch = EpochFormatter()
         self._scaled_anchor: tuple[datetime, datetime] | None = None
         self.counters = {"sent": 0, "acked": 0, "deadlettered": 0, "restarts": 0, "resent": 0}
         self._rate_changed_at = time.time()
@@ -141,6 +143,7 @@ class Stream:
 
     def _loop(self) -> None:
         while True:
+            self._reap()
             with self._lock:
                 if self._stopping:
                     break
@@ -148,10 +151,9 @@ class Stream:
                     self._do_restart()
                 if self._paused:
                     self._set_state("paused")
-                    self._lock.wait(0.5)
+                    self._lock.wait(0.1 if self._unacked else 0.5)
                     continue
             try:
-                self._reap()
                 self._step()
             except KafkaUnavailable as error:
                 self._set_state("waiting_for_kafka", str(error))
@@ -200,22 +202,28 @@ class Stream:
 
     def _send_due_rows(self) -> None:
         """Called with the lock held: sends every row due now, at most one burst's worth."""
-        budget = self._burst_budget()
-        while budget > 0:
-            peeked = self._peek()
-            if peeked is None:
-                self._idle()
-                return
-            now = time.monotonic()
-            due = self.pacer.deadline(now, self.counters["sent"], peeked[1].original_time)
-            if due > now:
-                self._set_state("running")
-                self._lock.wait(min(due - now, 0.25))
-                return
-            self._send_row(*peeked)
-            self._next = None
-            budget -= 1
-        self._set_state("running")
+        producer = self.sink.producer()
+        budget, sent = self._burst_budget(), 0
+        now = time.monotonic()
+        try:
+            while sent < budget:
+                peeked = self._peek()
+                if peeked is None:
+                    self._idle()
+                    return
+                due = self.pacer.deadline(now, self.counters["sent"], peeked[1].original_time)
+                if due > now:
+                    now = time.monotonic()  # read the clock again only when the row looks early
+                    if due > now:
+                        self._set_state("running")
+                        self._lock.wait(min(due - now, 0.25))
+                        return
+                self._send_row(producer, peeked[1], now)
+                self._next = None
+                sent += 1
+            self._set_state("running")
+        finally:
+            self.throughput.add(sent)
 
     def _burst_budget(self) -> int:
         per_second = self.pacer.rate.rows_per_second or self.config.max_rate
@@ -241,39 +249,48 @@ class Stream:
                 self._deadletter(raw, str(error))
         return self._next
 
-    def _send_row(self, raw: dict[str, Any], row: Row) -> None:
-        wall = datetime.now(UTC)
+    def _send_row(self, producer: Any, row: Row, now: float) -> None:
+        wall = time.time()
         seq = self.counters["sent"]
-        value = encode_row(row, seq, self._event_time(row, wall), int(wall.timestamp() * 1000))
+        value = encode_row(row, seq, self._event_time(row, wall), int(wall * 1000))
         key = row.key.encode() if row.key is not None else None
-        self._produce(self.spec.raw_topic, key, value, is_row=True)
+        self._produce(self.spec.raw_topic, key, value, True, producer, now)
         self.counters["sent"] += 1
-        self.throughput.add(1)
 
-    def _event_time(self, row: Row, wall: datetime) -> datetime:
+    def _event_time(self, row: Row, wall: float) -> str:
         original = row.original_time
         if self.timestamp_mode == "send_time" or original is None:
-            return wall
+            return self._format_epoch(wall)
         if self.timestamp_mode == "original":
-            return original
+            return iso(original)
         if self._scaled_anchor is None or original < self._scaled_anchor[1]:
             self._scaled_anchor = (wall, original)
         start_wall, start_original = self._scaled_anchor
-        return start_wall + timedelta(
-            seconds=(original - start_original).total_seconds() / (self.scale or 1.0)
-        )
+        offset = (original - start_original).total_seconds() / (self.scale or 1.0)
+        return self._format_epoch(start_wall + offset)
 
     def _deadletter(self, raw: dict[str, Any], reason: str) -> None:
         value = encode_deadletter(self.spec.name, raw, reason, datetime.now(UTC))
         self._produce(self.spec.deadletter_topic, None, value, is_row=False)
         self.counters["deadlettered"] += 1
 
-    def _produce(self, topic: str, key: bytes | None, value: bytes, is_row: bool) -> None:
+    def _produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        is_row: bool,
+        producer: Any = None,
+        now: float | None = None,
+    ) -> None:
+        producer = producer or self.sink.producer()
         try:
-            future = self.sink.producer().send(topic, value=value, key=key)
+            partition = self.partitions.partition(producer, topic, key)
+            future = producer.send(topic, value=value, key=key, partition=partition)
         except KafkaError as error:
             raise KafkaUnavailable(f"Kafka did not accept a row for {topic}: {error}") from None
-        self._unacked.append(_Pending(future, topic, key, value, time.monotonic(), is_row))
+        sent_at = time.monotonic() if now is None else now
+        self._unacked.append(_Pending(future, topic, key, value, sent_at, is_row))
 
     def _send_resends(self) -> None:
         while self._resend:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import logging
 import threading
 import time
 import uuid
@@ -62,6 +63,7 @@ class StreamerServer:
     """The Flask app served by werkzeug in a thread: real HTTP on a free port."""
 
     def __init__(self, config: StreamerConfig, specs: dict[str, DatasetSpec]) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self.app = create_app(config, specs)
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"

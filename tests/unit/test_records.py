@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streamer.records import RowError, RowParser, encode_deadletter, encode_row, iso
+from streamer.records import EpochFormatter, RowError, RowParser, encode_deadletter, encode_row, iso
 from streamlab.settings import Settings
 from streamlab.specs import load_specs
 
@@ -17,7 +17,9 @@ SPECS = load_specs(DATASETS, Settings.load().values)
 
 
 def test_valid_row_is_typed() -> None:
-    row = RowParser(SPECS["temps"]).parse({"date": "2010-01-01 05:00", "station": "seattle", "temp_f": "39.4"})
+    row = RowParser(SPECS["temps"]).parse(
+        {"date": "2010-01-01 05:00", "station": "seattle", "temp_f": "39.4"}
+    )
     assert row.key == "seattle" and row.tags == {"station": "seattle"}
     assert row.fields == {"temp_f": 39.4}
     assert row.original_time == datetime(2010, 1, 1, 5, tzinfo=UTC)
@@ -26,8 +28,14 @@ def test_valid_row_is_typed() -> None:
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        ({"date": "2010-01-01 05:00", "station": "seattle", "temp_f": "warm"}, "field 'temp_f'='warm'"),
-        ({"date": "2010-01-01 05:00", "station": "seattle", "temp_f": ""}, "field 'temp_f' is missing"),
+        (
+            {"date": "2010-01-01 05:00", "station": "seattle", "temp_f": "warm"},
+            "field 'temp_f'='warm'",
+        ),
+        (
+            {"date": "2010-01-01 05:00", "station": "seattle", "temp_f": ""},
+            "field 'temp_f' is missing",
+        ),
         ({"date": "2010-01-01 05:00", "station": "seattle", "temp_f": "nan"}, "finite"),
         ({"date": "2010-01-01 05:00", "station": "", "temp_f": "1"}, "tag 'station' is missing"),
         ({"date": "yesterday", "station": "seattle", "temp_f": "1"}, "does not match format"),
@@ -41,24 +49,64 @@ def test_invalid_rows_give_a_reason(raw, reason) -> None:
 
 def test_int_and_epoch_fields() -> None:
     parser = RowParser(SPECS["bikes"])
-    row = parser.parse({"station_id": "a", "last_reported": 1700000000, "num_bikes_available": 3,
-                        "num_docks_available": "7", "is_renting": 1})
+    row = parser.parse(
+        {
+            "station_id": "a",
+            "last_reported": 1700000000,
+            "num_bikes_available": 3,
+            "num_docks_available": "7",
+            "is_renting": 1,
+        }
+    )
     assert row.fields == {"num_bikes_available": 3, "num_docks_available": 7, "is_renting": 1}
     assert row.original_time == datetime.fromtimestamp(1700000000, UTC)
     with pytest.raises(RowError, match="not an integer"):
-        parser.parse({"station_id": "a", "last_reported": 1, "num_bikes_available": 2.5,
-                      "num_docks_available": 1, "is_renting": 1})
+        parser.parse(
+            {
+                "station_id": "a",
+                "last_reported": 1,
+                "num_bikes_available": 2.5,
+                "num_docks_available": 1,
+                "is_renting": 1,
+            }
+        )
 
 
 def test_encoded_row_carries_times_and_seq() -> None:
-    row = RowParser(SPECS["temps"]).parse({"date": "2010-01-01 05:00", "station": "sf", "temp_f": "50"})
+    row = RowParser(SPECS["temps"]).parse(
+        {"date": "2010-01-01 05:00", "station": "sf", "temp_f": "50"}
+    )
     sent = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
-    message = json.loads(encode_row(row, 7, sent, 123))
-    assert message == {"ts": "2026-01-02T03:04:05.678901Z", "seq": 7, "sent_ms": 123,
-                       "original_ts": "2010-01-01T05:00:00.000000Z", "station": "sf", "temp_f": 50.0}
+    message = json.loads(encode_row(row, 7, EpochFormatter()(sent.timestamp()), 123))
+    assert message == {
+        "ts": "2026-01-02T03:04:05.678901Z",
+        "seq": 7,
+        "sent_ms": 123,
+        "original_ts": "2010-01-01T05:00:00.000000Z",
+        "station": "sf",
+        "temp_f": 50.0,
+    }
 
 
 def test_deadletter_keeps_the_record_and_reason() -> None:
-    message = json.loads(encode_deadletter("temps", {"temp_f": "warm"}, "bad", datetime(2026, 1, 1, tzinfo=UTC)))
+    message = json.loads(
+        encode_deadletter("temps", {"temp_f": "warm"}, "bad", datetime(2026, 1, 1, tzinfo=UTC))
+    )
     assert message["record"] == {"temp_f": "warm"} and message["reason"] == "bad"
     assert message["dataset"] == "temps" and message["at"] == iso(datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_row_encoding_is_the_json_module_s() -> None:
+    parser = RowParser(SPECS["sensors"])
+    row = parser.parse(
+        {"sensor": 'quote"back\\slash\u00e9', "temperature": 1e-7, "humidity": 3, "status": "ok"}
+    )
+    encoded = encode_row(row, 1, "2026-01-01T00:00:00.000000Z", 2)
+    assert json.loads(encoded)["sensor"] == 'quote"back\\slash\u00e9'
+    assert encoded.decode() == json.dumps(json.loads(encoded), separators=(",", ":"), ensure_ascii=False)
+
+
+def test_epoch_formatter_matches_iso() -> None:
+    fmt = EpochFormatter()
+    for epoch in (0.0, 1_795_000_000.123456, 1_795_000_000.999999, 1_795_000_001.5):
+        assert fmt(epoch) == iso(datetime.fromtimestamp(epoch, UTC))

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Benchmarks: bench/run.sh streamer. Each prints progress to stderr and one JSON object last.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() {
+  echo "usage: bench/run.sh streamer" >&2
+  echo "  streamer  streamer rows/s vs a naive loop and Kafka's Java producer, rate accuracy" >&2
+}
+
+if [ "$#" -ne 1 ]; then usage; exit 2; fi
+if [ ! -x .venv/bin/python ]; then
+  echo "bench: no .venv yet: run ./tests/run.sh once (it installs what benchmarks need too)" >&2
+  exit 2
+fi
+
+case "$1" in
+  streamer) exec .venv/bin/python bench/streamer_bench.py ;;
+  *) usage; exit 2 ;;
+esac

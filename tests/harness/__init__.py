@@ -1,0 +1,1 @@
+"""Test harness: the real Apache services from the images' Maven coordinates, run locally."""
