@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec
 
+from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec
 from streamlab.specs import RateSpec
 
 pytestmark = pytest.mark.integration

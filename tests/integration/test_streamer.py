@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from collections import defaultdict
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
 
 import pytest
+
 from harness.streamer import (
     StreamerServer,
     create_topics,
@@ -15,7 +21,6 @@ from harness.streamer import (
     unique_spec,
     values,
 )
-
 from streamlab.specs import RateSpec
 
 pytestmark = pytest.mark.integration
@@ -148,9 +153,39 @@ def test_send_time_original_and_scaled_timestamps(kafka, tmp_path) -> None:
     original, scaled = sent[:9], sent[9:]
     assert [m["ts"] for m in original] == [m["original_ts"] for m in original]
     # Rows one hour apart become 0.1 s apart at 36000x.
-    from datetime import datetime
-
     times = [datetime.fromisoformat(m["ts"]) for m in scaled]
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
     assert gaps == pytest.approx([0.0, 0.0, 0.1, 0.0, 0.0, 0.1, 0.0, 0.0], abs=1e-6)
     assert times[0].year >= 2026
+
+
+def test_set_rate_script(kafka) -> None:
+    spec = unique_spec("sensors", rate=RateSpec("rows_per_second", 10))
+    create_topics(kafka, spec)
+    root = Path(__file__).resolve().parents[2]
+    with StreamerServer(streamer_config(kafka.bootstrap), {spec.name: spec}) as server:
+        env = {
+            **os.environ,
+            "STREAMER_HOST": "127.0.0.1",
+            "STREAMER_PORT": server.url.rsplit(":", 1)[1],
+        }
+
+        def run(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run(
+                [str(root / "set_rate.sh"), *args], env=env, capture_output=True, text=True
+            )
+
+        ok = run(spec.name, "250")
+        assert ok.returncode == 0, ok.stderr
+        assert server.status(spec.name)["rate"]["rows_per_second"] == 250.0
+        assert run(spec.name, "4", "--interval").returncode == 0
+        assert server.status(spec.name)["rate"] == {
+            "mode": "interval_s",
+            "value": 4.0,
+            "rows_per_second": 0.25,
+        }
+        refused = run(spec.name, "0")
+        assert refused.returncode == 1 and "HTTP 400" in refused.stderr
+        unknown = run("nope", "5")
+        assert unknown.returncode == 1 and "unknown_stream" in unknown.stdout
+        assert server.status(spec.name)["rate"]["mode"] == "interval_s"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from harness.streamer import (
     StreamerServer,
     create_topics,

@@ -46,6 +46,12 @@ def test_speedup_needs_timestamps() -> None:
 
 
 def test_good_bodies() -> None:
-    assert parse_rate({"rows_per_second": 250}, CONFIG, True) == (Rate("rows_per_second", 250.0), None)
+    assert parse_rate({"rows_per_second": 250}, CONFIG, True) == (
+        Rate("rows_per_second", 250.0),
+        None,
+    )
     assert parse_rate({"interval_s": 0.5}, CONFIG, True) == (Rate("interval_s", 0.5), None)
-    assert parse_rate({"speedup": 60, "timestamps": "scaled"}, CONFIG, True) == (Rate("speedup", 60.0), "scaled")
+    assert parse_rate({"speedup": 60, "timestamps": "scaled"}, CONFIG, True) == (
+        Rate("speedup", 60.0),
+        "scaled",
+    )

@@ -103,7 +103,9 @@ def test_row_encoding_is_the_json_module_s() -> None:
     )
     encoded = encode_row(row, 1, "2026-01-01T00:00:00.000000Z", 2)
     assert json.loads(encoded)["sensor"] == 'quote"back\\slash\u00e9'
-    assert encoded.decode() == json.dumps(json.loads(encoded), separators=(",", ":"), ensure_ascii=False)
+    assert encoded.decode() == json.dumps(
+        json.loads(encoded), separators=(",", ":"), ensure_ascii=False
+    )
 
 
 def test_epoch_formatter_matches_iso() -> None:

@@ -61,10 +61,16 @@ def _write(tmp_path: Path, changes: dict, drop: tuple[str, ...] = ()) -> Path:
         ({"source": {"type": "csv", "path": "missing.csv"}}, "source.path", "file not found"),
         ({"timestamp": {"column": "date", "format": "yyyy"}}, "timestamp.format", "strptime"),
         ({"tags": ["station", "temp_f"]}, "fields", "each column once"),
-        ({"alerts": [{"name": "x", "field": "station", "operator": ">", "value": 1}]},
-         "alerts[0].field", "one of"),
-        ({"aggregations": [{"window": "1 fortnight", "functions": ["avg"]}]},
-         "aggregations[0].window", "window like"),
+        (
+            {"alerts": [{"name": "x", "field": "station", "operator": ">", "value": 1}]},
+            "alerts[0].field",
+            "one of",
+        ),
+        (
+            {"aggregations": [{"window": "1 fortnight", "functions": ["avg"]}]},
+            "aggregations[0].window",
+            "window like",
+        ),
     ],
 )
 def test_invalid_spec_names_file_key_and_fix(tmp_path, changes, key, expected) -> None:

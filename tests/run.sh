@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need from this project's own files, then runs
+# the unit and integration tiers (real ZooKeeper, Kafka and Hadoop as local processes).
+#   ./tests/run.sh                 everything
+#   ./tests/run.sh tests/unit      any pytest arguments instead of the default tiers
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+PYTHON="${PYTHON:-python3.11}"
+VENV="${STREAMLAB_VENV:-$ROOT/.venv}"
+
+say() { printf '[tests] %s\n' "$*"; }
+die() { printf '[tests] error: %s\n' "$*" >&2; exit 1; }
+
+need_system_tools() {
+  local missing=()
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v "$PYTHON" >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+  [ "${#missing[@]}" -eq 0 ] && return
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]} with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    die "missing ${missing[*]}: install them (Debian/Ubuntu: sudo apt-get install ${missing[*]})"
+  fi
+}
+
+python_bin() {
+  if command -v "$PYTHON" >/dev/null 2>&1; then echo "$PYTHON"; else echo python3; fi
+}
+
+install_python_deps() {
+  local stamp="$VENV/.streamlab-installed" want
+  want=$(sha256sum pyproject.toml | cut -c1-16)
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating the virtualenv in $VENV"
+    "$(python_bin)" -m venv "$VENV" || die "cannot create a virtualenv: install python3-venv"
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+    say "installing Python dependencies (pyproject.toml: streamer, test)"
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q -e ".[streamer,test]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+fetch_jars() {
+  local images=()
+  for pom in images/*/pom.xml; do images+=("$(basename "$(dirname "$pom")")"); done
+  say "resolving jars from images/*/pom.xml (${images[*]}); first run downloads from Maven Central"
+  "$VENV/bin/python" tests/harness/jars.py "${images[@]}" >/dev/null
+}
+
+need_system_tools
+install_python_deps
+fetch_jars
+say "ruff"
+"$VENV/bin/ruff" check --quiet . || die "ruff found problems (run .venv/bin/ruff check --fix .)"
+"$VENV/bin/ruff" format --check --quiet . || die "files need formatting (run .venv/bin/ruff format .)"
+
+args=("$@")
+[ "${#args[@]}" -gt 0 ] || args=(tests/unit tests/integration)
+say "pytest ${args[*]}"
+set +e
+"$VENV/bin/pytest" -p no:cacheprovider "${args[@]}"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  die "pytest collected no tests from: ${args[*]}"
+fi
+exit "$status"
