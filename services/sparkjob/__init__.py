@@ -1,0 +1,1 @@
+"""The Spark Structured Streaming job: Kafka to the HDFS raw layer and to InfluxDB."""

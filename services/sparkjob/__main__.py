@@ -1,0 +1,37 @@
+"""python -m sparkjob (or spark-submit services/sparkjob/__main__.py): run the job."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from streamlab.settings import Settings, SettingsError
+from streamlab.specs import SpecError, load_specs
+
+from .config import JobConfig
+from .influx import read_token
+from .job import start
+from .session import build_session
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings.load()
+        config = JobConfig.from_settings(settings)
+        specs = load_specs(config.datasets_dir, settings.values)
+        token = read_token(config.token_file)
+    except (SettingsError, SpecError, RuntimeError) as error:
+        print(f"sparkjob: {error}", file=sys.stderr)
+        return 2
+    spark = build_session(config)
+    queries = start(spark, specs, config, token)
+    print(f"sparkjob: {len(queries)} queries running: {', '.join(q.name for q in queries)}")
+    spark.streams.awaitAnyTermination()
+    return 1  # a query ended: that is a failure for a streaming job
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The Spark job's configuration, read once from the settings loader and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from streamlab.settings import Settings
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    datasets_dir: Path
+    master: str
+    kafka_bootstrap: str
+    raw_layer_uri: str
+    checkpoint_uri: str
+    influx_url: str
+    influx_org: str
+    influx_bucket: str
+    pipeline_bucket: str
+    token_file: Path
+    trigger_interval: str = "2 seconds"
+    max_offsets_per_trigger: int = 200_000
+    starting_offsets: str = "earliest"
+    shuffle_partitions: int = 4
+    influx_batch_lines: int = 5000
+    datasets: str = "all"
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> JobConfig:
+        return cls(
+            datasets_dir=s.path("DATASETS_DIR", "datasets"),
+            master=s.str("SPARK_MASTER", "local[2]"),
+            kafka_bootstrap=s.str("SPARK_KAFKA_BOOTSTRAP"),
+            raw_layer_uri=s.str("RAW_LAYER_URI"),
+            checkpoint_uri=s.str("CHECKPOINT_URI"),
+            influx_url=s.str("INFLUX_URL"),
+            influx_org=s.str("INFLUX_ORG"),
+            influx_bucket=s.str("INFLUX_BUCKET"),
+            pipeline_bucket=s.str("INFLUX_PIPELINE_BUCKET"),
+            token_file=s.path("INFLUX_WRITE_TOKEN_FILE"),
+            trigger_interval=s.str("SPARK_TRIGGER_INTERVAL", "2 seconds"),
+            max_offsets_per_trigger=s.int("SPARK_MAX_OFFSETS_PER_TRIGGER", 200_000),
+            starting_offsets=s.str("SPARK_STARTING_OFFSETS", "earliest"),
+            shuffle_partitions=s.int("SPARK_SHUFFLE_PARTITIONS", 4),
+            influx_batch_lines=s.int("INFLUX_BATCH_LINES", 5000),
+            datasets=s.str("SPARK_DATASETS", "all"),
+        )
+
+    def selects(self, name: str) -> bool:
+        choice = self.datasets.strip().lower()
+        return choice == "all" or name in {n.strip() for n in choice.split(",")}
+
+    def checkpoint(self, dataset: str, query: str) -> str:
+        return f"{self.checkpoint_uri.rstrip('/')}/{dataset}/{query}"
+
+    def raw_path(self, dataset: str) -> str:
+        return f"{self.raw_layer_uri.rstrip('/')}/{dataset}"
