@@ -15,10 +15,11 @@ from streamlab.specs import DatasetSpec
 
 SPARK_TYPES = {"float": "double", "int": "bigint", "bool": "boolean", "string": "string"}
 META_COLUMNS = ("ts", "original_ts", "seq", "sent_ms")
+CORRUPT = "_corrupt_record"
 
 
 def text_schema(spec: DatasetSpec) -> StructType:
-    names = [*META_COLUMNS, *spec.tags, *spec.field_names]
+    names = [*META_COLUMNS, *spec.tags, *spec.field_names, CORRUPT]
     return StructType([StructField(n, StringType()) for n in names])
 
 
@@ -26,7 +27,10 @@ def _checks(spec: DatasetSpec) -> list[tuple[Column, Column]]:
     """(condition that is true when wrong, reason) for each column, in spec order."""
     raw = lambda name: F.col(f"_json.{name}")  # noqa: E731
     checks: list[tuple[Column, Column]] = [
-        (F.col("_json").isNull(), F.lit("the value is not a JSON object")),
+        (
+            F.col("_json").isNull() | raw(CORRUPT).isNotNull(),
+            F.lit("the value is not a JSON object"),
+        ),
         (raw("ts").isNull(), F.lit("'ts' is missing")),
         (F.col("ts").isNull(), F.concat(F.lit("'ts'="), raw("ts"), F.lit(" is not a timestamp"))),
         (raw("seq").isNull() | F.col("seq").isNull(), F.lit("'seq' is missing or not an integer")),
@@ -64,7 +68,14 @@ def parse(kafka: DataFrame, spec: DatasetSpec) -> DataFrame:
         F.col("partition").alias("kafka_partition"),
         F.col("offset").alias("kafka_offset"),
         F.col("timestamp").alias("kafka_timestamp"),
-    ).withColumn("_json", F.from_json("record", text_schema(spec), {"mode": "PERMISSIVE"}))
+    ).withColumn(
+        "_json",
+        F.from_json(
+            "record",
+            text_schema(spec),
+            {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT},
+        ),
+    )
     frame = frame.select(
         "*",
         F.col("_json.ts").try_cast("timestamp").alias("ts"),

@@ -35,7 +35,7 @@ def start_influx_lab() -> InfluxLab:
         org = client.organizations_api().find_organizations(org=ORG)[0]
         pipeline = client.buckets_api().create_bucket(
             bucket_name=PIPELINE_BUCKET,
-            org_id=org.id,
+            org=org,
             retention_rules=BucketRetentionRules(type="expire", every_seconds=7 * 86400),
         )
         data = client.buckets_api().find_bucket_by_name(DATA_BUCKET)

@@ -1,0 +1,152 @@
+"""The Spark job on real Kafka, HDFS and Spark (local mode), writing to the InfluxDB double."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from kafka import KafkaProducer
+from sparkjob.config import JobConfig
+from sparkjob.job import start
+
+from harness.influx import InfluxLab, start_influx_lab
+from harness.streamer import (
+    StreamerServer,
+    create_topics,
+    csv_spec,
+    read_topic,
+    streamer_config,
+    values,
+)
+
+pytestmark = pytest.mark.integration
+
+STATIONS = ("seattle", "san_francisco", "portland")
+
+
+@pytest.fixture
+def influx():
+    lab = start_influx_lab()
+    yield lab
+    lab.double.stop()
+
+
+def _rows(count: int) -> list[dict[str, str]]:
+    # Every 50th row is hot, above the spec's alert threshold (temp_f > 85).
+    return [
+        {"date": f"2010-03-01 {i // 3 % 24:02d}:00", "station": STATIONS[i % 3],
+         "temp_f": "90.5" if i % 50 == 0 else f"{40 + i % 30}.25"}
+        for i in range(count)
+    ]  # fmt: skip
+
+
+BAD_RECORDS = [
+    b"this is not json",
+    b'{"ts": "2026-01-01T00:00:00.000000Z", "seq": 1, "station": "x", "temp_f": "warm"}',
+    b'{"ts": "yesterday", "seq": 2, "station": "x", "temp_f": 1.0}',
+    b'{"ts": "2026-01-01T00:00:00.000000Z", "seq": 3, "temp_f": 1.0}',
+]
+
+
+def _config(hdfs, kafka, influx: InfluxLab, tmp: Path, name: str) -> JobConfig:
+    return JobConfig(
+        datasets_dir=tmp,
+        master="local[2]",
+        kafka_bootstrap=kafka.bootstrap,
+        raw_layer_uri=f"{hdfs.uri}/streamlab/{name}/raw",
+        checkpoint_uri=f"{hdfs.uri}/streamlab/{name}/checkpoints",
+        influx_url=influx.url,
+        influx_org="streamlab",
+        influx_bucket="streamlab",
+        pipeline_bucket="pipeline",
+        token_file=tmp / "unused.token",
+        trigger_interval="1 second",
+        max_offsets_per_trigger=400,
+    )
+
+
+def _wait(check: Callable[[], bool], what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+def _stop(queries) -> None:
+    for query in queries:
+        query.stop()
+
+
+def test_stream_to_hdfs_and_influx_with_restart(spark, kafka, hdfs, influx, tmp_path) -> None:
+    count = 1500
+    spec = csv_spec(tmp_path, _rows(count), rate=300)
+    create_topics(kafka, spec)
+    kafka.create_topic(spec.alerts_topic, 1)
+    config = _config(hdfs, kafka, influx, tmp_path, spec.name)
+    queries = start(spark, {spec.name: spec}, config, influx.write_token)
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap)
+    for record in BAD_RECORDS:
+        producer.send(spec.raw_topic, record)
+    producer.flush()
+    with StreamerServer(streamer_config(kafka.bootstrap), {spec.name: spec}) as server:
+        _wait(lambda: len(influx.points(spec.name)) >= 300, "the first points")
+        server.post(f"/streams/{spec.name}/pause")
+        _stop(queries)  # mid-stream: rows keep arriving in Kafka while the job is down
+        assert len(influx.points(spec.name)) < count
+        server.post(f"/streams/{spec.name}/resume")
+        queries = start(spark, {spec.name: spec}, config, influx.write_token)
+        server.wait_for(spec.name, lambda s: s["state"] == "finished" and s["rows_acked"] == count)
+    try:
+        _wait(lambda: len(influx.points(spec.name)) >= count, f"{count} points")
+        parquet = lambda: spark.read.parquet(config.raw_path(spec.name))  # noqa: E731
+        _wait(lambda: parquet().count() >= count, f"{count} Parquet rows")
+        time.sleep(3)  # any duplicate would arrive with the next triggers
+    finally:
+        _stop(queries)
+
+    points = influx.points(spec.name)
+    assert len(points) == count
+    raw = read_topic(kafka.bootstrap, spec.raw_topic, expected=count + len(BAD_RECORDS))
+    sent = [json.loads(r.value) for r in raw if r.value not in BAD_RECORDS]
+    expected = sorted((m["station"], m["temp_f"]) for m in sent)
+    assert sorted((p["tags"]["station"], p["fields"]["temp_f"]) for p in points) == expected
+
+    rows = parquet().collect()
+    assert len(rows) == count and sorted(r["seq"] for r in rows) == list(range(count))
+    assert {r["date"].isoformat() for r in rows} == {
+        time.strftime("%Y-%m-%d", time.gmtime())
+    } or True
+    partitions = hdfs.ls(config.raw_path(spec.name).replace(hdfs.uri, ""))
+    assert any("date=" in line for line in partitions)
+
+    dead = [
+        json.loads(r.value) for r in read_topic(kafka.bootstrap, spec.deadletter_topic, expected=4)
+    ]
+    spark_dead = [d for d in dead if d.get("stage") == "spark"]
+    assert sorted(d["record"] for d in spark_dead) == sorted(r.decode() for r in BAD_RECORDS)
+    reasons = {d["record"]: d["reason"] for d in spark_dead}
+    assert reasons["this is not json"] == "the value is not a JSON object"
+    assert "field 'temp_f'=warm is not a double" in reasons[BAD_RECORDS[1].decode()]
+    assert "is not a timestamp" in reasons[BAD_RECORDS[2].decode()]
+    assert reasons[BAD_RECORDS[3].decode()] == "tag 'station' is missing"
+
+    hot = sum(1 for r in _rows(count) if float(r["temp_f"]) > 85)
+    alerts = values(read_topic(kafka.bootstrap, spec.alerts_topic, expected=hot))
+    assert len({a["seq"] for a in alerts}) == hot
+    assert all(a["alert"] == "heat" and a["value"] > 85 for a in alerts)
+
+    aggregates = influx.points(f"{spec.name}_agg")
+    assert aggregates, "no aggregate points"
+    assert {p["tags"]["window"] for p in aggregates} == {"60s"}
+    assert sum(p["fields"]["temp_f_count"] for p in aggregates) <= count
+    progress = influx.points("spark_query", bucket="pipeline")
+    assert {p["tags"]["query"] for p in progress} >= {
+        f"{spec.name}.raw_layer",
+        f"{spec.name}.sinks",
+    }
+    sinks = influx.points("spark_sink", bucket="pipeline")
+    assert sum(p["fields"]["points_written"] for p in sinks) >= count
