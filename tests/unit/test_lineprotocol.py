@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from doubles.influxdb.lineprotocol import parse
-
 from sparkjob.lineprotocol import line, lines, point_time_ns
 
 

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 from kafka import KafkaProducer
-from sparkjob.config import JobConfig
-from sparkjob.job import start
 
 from harness.influx import InfluxLab, start_influx_lab
 from harness.streamer import (
@@ -21,6 +19,8 @@ from harness.streamer import (
     streamer_config,
     values,
 )
+from sparkjob.config import JobConfig
+from sparkjob.job import start
 
 pytestmark = pytest.mark.integration
 
