@@ -4,8 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  echo "usage: bench/run.sh streamer" >&2
+  echo "usage: bench/run.sh streamer|spark" >&2
   echo "  streamer  streamer rows/s vs a naive loop and Kafka's Java producer, rate accuracy" >&2
+  echo "  spark     Spark to InfluxDB points/s, batched vs per row; end-to-end latency" >&2
 }
 
 if [ "$#" -ne 1 ]; then usage; exit 2; fi
@@ -16,5 +17,6 @@ fi
 
 case "$1" in
   streamer) exec .venv/bin/python bench/streamer_bench.py ;;
+  spark) exec .venv/bin/python bench/spark_bench.py ;;
   *) usage; exit 2 ;;
 esac

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -1025,3 +1026,14 @@ def test_cli_runs_the_double_with_init_setup() -> None:
         _, stderr = process.communicate(timeout=10)
     assert process.returncode == 0
     assert b"TEST DOUBLE" in stderr
+
+
+def test_write_listeners_see_stored_points() -> None:
+    seen: list[tuple[str, int, int]] = []
+    with InfluxDBDouble() as influx:
+        influx.store.write_listeners.append(lambda b, pts, ns: seen.append((b, len(pts), ns)))
+        token = secrets.token_hex(8)
+        influx.setup("admin", "password123", "org", "bucket", token=token)
+        with InfluxDBClient(url=influx.url, token=token, org="org") as client:
+            client.write_api(write_options=SYNCHRONOUS).write("bucket", "org", "m v=1i 1\nm v=2i 2")
+    assert len(seen) == 1 and seen[0][:2] == ("bucket", 2) and seen[0][2] > 0

@@ -7,6 +7,7 @@ done once); who may do what is decided by the API layer (authz.py), as in the se
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,9 @@ class Store:
         self._orgs: dict[str, Org] = {}
         self._buckets: dict[str, Bucket] = {}
         self._auths: dict[str, Authorization] = {}
+        # Inspection hook for benchmarks: called after each stored write with
+        # (bucket name, points, wall-clock ns when they became readable).
+        self.write_listeners: list[Callable[[str, list[Point], int], None]] = []
 
     def now_ns(self) -> int:
         return self._clock()
@@ -260,7 +264,11 @@ class Store:
             cutoff = None
             if bucket.retention_seconds:
                 cutoff = self._clock() - bucket.retention_seconds * 1_000_000_000
-            return self._points.write(bucket_id, points, cutoff)
+            outcome = self._points.write(bucket_id, points, cutoff)
+        stored_ns = time.time_ns()
+        for listener in self.write_listeners:
+            listener(bucket.name, points, stored_ns)
+        return outcome
 
     def points(self, bucket_id: str, measurement: str | None = None) -> list[dict[str, Any]]:
         with self._lock:

@@ -1,0 +1,221 @@
+"""bench/run.sh spark: Spark to InfluxDB, batched against one request per row, and latency.
+
+Real Kafka, HDFS and Spark (local mode, the test harness) and the InfluxDB double; in one run:
+- points/s of the job's batched foreachBatch sink against the per-row ForeachWriter pattern
+  (one HTTP request per row), both reading the same pre-filled topic through Spark with
+  trigger(availableNow) and timed from query start to the last point stored;
+- end-to-end latency from the streamer's send (sent_ms) to the point being stored in the
+  double, p50/p95, with the streamer at 1000 rows/s and the job's default trigger.
+The double measures itself too: its line parsing bounds the batched figure.
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from influxdb_client import InfluxDBClient, WritePrecision  # noqa: E402
+from influxdb_client.client.write_api import SYNCHRONOUS  # noqa: E402
+
+from harness.hdfs import HdfsCluster  # noqa: E402
+from harness.influx import InfluxLab, start_influx_lab  # noqa: E402
+from harness.jars import resolve_jars  # noqa: E402
+from harness.kafka import KafkaBroker, ZooKeeperServer  # noqa: E402
+from harness.spark import spark_session  # noqa: E402
+from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec  # noqa: E402
+from sparkjob.config import JobConfig  # noqa: E402
+from sparkjob.influx import InfluxTarget  # noqa: E402
+from sparkjob.job import start  # noqa: E402
+from sparkjob.lineprotocol import lines  # noqa: E402
+from sparkjob.parsing import parse, valid_rows  # noqa: E402
+from sparkjob.queries import kafka_stream  # noqa: E402
+from sparkjob.sinks import BatchContext, process_batch  # noqa: E402
+from streamlab.settings import Settings  # noqa: E402
+from streamlab.specs import RateSpec  # noqa: E402
+
+BATCHED_ROWS = 60_000
+PER_ROW_ROWS = 3_000
+LATENCY_SECONDS = 30.0
+LATENCY_RATE = 1000.0
+
+
+def log(message: str) -> None:
+    print(f"[bench spark] {message}", file=sys.stderr, flush=True)
+
+
+class PointClock:
+    """When each point of a measurement became readable in the double, by point time."""
+
+    def __init__(self, lab: InfluxLab, measurement: str) -> None:
+        self.measurement = measurement
+        self.stored: dict[tuple, int] = {}
+        self.first_ns: int | None = None
+        self._lock = threading.Lock()
+        lab.double.store.write_listeners.append(self._seen)
+
+    def _seen(self, bucket: str, points: list, stored_ns: int) -> None:
+        with self._lock:
+            for p in points:
+                if p.measurement == self.measurement:
+                    self.stored.setdefault((p.tags, p.time_ns), stored_ns)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.stored)
+
+    def last_ns(self) -> int:
+        with self._lock:
+            return max(self.stored.values())
+
+
+def fill_topic(broker: KafkaBroker, count: int) -> Any:
+    """A sensors topic holding `count` rows sent by the real streamer at full speed."""
+    spec = unique_spec("sensors", rate=RateSpec("rows_per_second", 100_000))
+    create_topics(broker, spec)
+    config = streamer_config(broker.bootstrap, autostart="none")
+    with StreamerServer(config, {spec.name: spec}) as server:
+        server.post(f"/streams/{spec.name}/resume")
+        server.wait_for(spec.name, lambda s: s["rows_sent"] >= count, 120)
+        server.post(f"/streams/{spec.name}/pause")
+        sent = server.wait_for(spec.name, lambda s: s["rows_unacked"] == 0, 60)["rows_acked"]
+    return spec, sent
+
+
+def job_config(broker, hdfs, lab, tmp: Path, name: str, trigger: str) -> JobConfig:
+    return JobConfig(
+        datasets_dir=tmp, master="local[2]", kafka_bootstrap=broker.bootstrap,
+        raw_layer_uri=f"{hdfs.uri}/bench/{name}/raw",
+        checkpoint_uri=f"{hdfs.uri}/bench/{name}/checkpoints",
+        influx_url=lab.url, influx_org="streamlab", influx_bucket="streamlab",
+        pipeline_bucket="pipeline", token_file=tmp / "unused", trigger_interval=trigger,
+    )  # fmt: skip
+
+
+def timed_query(spark, frame_writer, lab: InfluxLab, measurement: str, expected: int) -> float:
+    clock = PointClock(lab, measurement)
+    started = time.time_ns()
+    query = frame_writer.trigger(availableNow=True).start()
+    query.awaitTermination()
+    if clock.count() < expected:
+        raise RuntimeError(f"{measurement}: {clock.count()} of {expected} points stored")
+    return expected / ((clock.last_ns() - started) / 1e9)
+
+
+def measure_batched(spark, spec, count, config: JobConfig, lab: InfluxLab) -> float:
+    data = InfluxTarget(lab.url, "streamlab", "streamlab", lab.write_token)
+    ctx = BatchContext(spec, data, InfluxTarget(lab.url, "streamlab", "pipeline", lab.write_token),
+                       config.kafka_bootstrap)  # fmt: skip
+    writer = (
+        parse(kafka_stream(spark, spec, config), spec)
+        .writeStream.foreachBatch(process_batch(ctx))
+        .option("checkpointLocation", config.checkpoint(spec.name, "bench-batched"))
+    )
+    return timed_query(spark, writer, lab, spec.name, count)
+
+
+class PerRowWriter:
+    """The ForeachWriter pattern: one client per partition, one HTTP write per row."""
+
+    def __init__(self, url: str, token: str, spec) -> None:
+        self.url, self.token, self.spec = url, token, spec
+
+    def open(self, partition_id: int, epoch_id: int) -> bool:
+        self.client = InfluxDBClient(url=self.url, token=self.token, org="streamlab")
+        self.api = self.client.write_api(write_options=SYNCHRONOUS)
+        return True
+
+    def process(self, row) -> None:
+        text = lines(self.spec.name, [row.asDict()], self.spec.tags, self.spec.field_names)
+        self.api.write("streamlab", "streamlab", text, WritePrecision.NS)
+
+    def close(self, error) -> None:
+        self.client.close()
+
+
+def measure_per_row(spark, spec, count, config: JobConfig, lab: InfluxLab) -> float:
+    frame = valid_rows(parse(kafka_stream(spark, spec, config), spec), spec)
+    writer = frame.writeStream.foreach(PerRowWriter(lab.url, lab.write_token, spec)).option(
+        "checkpointLocation", config.checkpoint(spec.name, "bench-per-row")
+    )
+    return timed_query(spark, writer, lab, spec.name, count)
+
+
+def measure_latency(spark, broker, hdfs, lab: InfluxLab, tmp: Path) -> list[float]:
+    """Seconds from each row's send to its point being stored, the job as it runs."""
+    trigger = Settings.load().str("SPARK_TRIGGER_INTERVAL")
+    spec = unique_spec("sensors", rate=RateSpec("rows_per_second", LATENCY_RATE))
+    create_topics(broker, spec)
+    config = job_config(broker, hdfs, lab, tmp, spec.name, trigger)
+    clock = PointClock(lab, spec.name)
+    queries = start(spark, {spec.name: spec}, config, lab.write_token)
+    time.sleep(15)  # let the queries reach their steady state before measuring
+    with StreamerServer(streamer_config(broker.bootstrap), {spec.name: spec}) as server:
+        server.manager.get(spec.name).resume()
+        time.sleep(LATENCY_SECONDS)
+        server.post(f"/streams/{spec.name}/pause")
+        total = server.wait_for(spec.name, lambda s: s["rows_unacked"] == 0)["rows_acked"]
+    deadline = time.monotonic() + 60
+    while clock.count() < total and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for query in queries:
+        query.stop()
+    log(f"latency run (trigger {trigger}): {clock.count()} of {total} points stored")
+    # In send_time mode a point's time is its send time (us) * 1000 + seq % 1000.
+    sent_ns = {key: (key[1] // 1000) * 1000 for key in clock.stored}
+    return sorted((clock.stored[k] - sent_ns[k]) / 1e9 for k in clock.stored)
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    kafka_jars, hadoop_jars, spark_jars = (resolve_jars(i) for i in ("kafka", "hadoop", "spark"))
+    with tempfile.TemporaryDirectory(prefix="bench-spark-") as tmp_name:
+        tmp = Path(tmp_name)
+        with (
+            ZooKeeperServer(kafka_jars, tmp / "zk") as zk,
+            KafkaBroker(kafka_jars, zk, tmp / "kafka") as broker,
+            HdfsCluster(hadoop_jars, tmp / "hdfs") as hdfs,
+        ):
+            lab = start_influx_lab()
+            spark = spark_session("bench-spark", spark_jars, hdfs.conf_dir)
+            spec, sent = fill_topic(broker, BATCHED_ROWS)
+            log(f"topic {spec.raw_topic} holds {sent} rows")
+            config = job_config(broker, hdfs, lab, tmp, spec.name, "1 second")
+            batched = measure_batched(spark, spec, sent, config, lab)
+            log(f"batched foreachBatch: {batched:.0f} points/s")
+            lab.double.reset(points_only=True)
+            small, small_sent = fill_topic(broker, PER_ROW_ROWS)
+            config = job_config(broker, hdfs, lab, tmp, small.name, "1 second")
+            per_row = measure_per_row(spark, small, small_sent, config, lab)
+            log(f"per-row ForeachWriter: {per_row:.0f} points/s")
+            lab.double.reset(points_only=True)
+            latencies = measure_latency(spark, broker, hdfs, lab, tmp)
+            spark.stop()
+            lab.double.stop()
+    result = {
+        "batched_points_per_s": round(batched, 1),
+        "per_row_points_per_s": round(per_row, 1),
+        "batched_vs_per_row": round(batched / per_row, 1),
+        "latency_p50_s": round(statistics.median(latencies), 3),
+        "latency_p95_s": round(percentile(latencies, 0.95), 3),
+        "latency_points": len(latencies),
+        "latency_rate_rows_per_s": LATENCY_RATE,
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
