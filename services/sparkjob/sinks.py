@@ -31,56 +31,30 @@ class BatchContext:
     kafka_bootstrap: str
 
 
-def _write_batches(
+def _write_partition(
     target: InfluxTarget, spec: DatasetSpec
-) -> Callable[[Iterator[Any]], Iterator[Any]]:
-    """mapInArrow function: each Arrow batch of rows becomes one chunked, gzipped write."""
+) -> Callable[[Iterator[Any]], Iterator[tuple[int, list[int]]]]:
     tags, fields = spec.tags, spec.field_names
 
-    def write(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa  # on the executors
-
-        for batch in batches:
-            columns = batch.to_pydict()
-            rows = [
-                dict(zip(columns, values, strict=True))
-                for values in zip(*columns.values(), strict=True)
-            ]
-            written = write_lines(target, lines(spec.name, rows, tags, fields))
-            done_ms = int(time.time() * 1000)
-            latencies = [done_ms - sent for sent in columns["sent_ms"] if sent is not None]
-            yield pa.RecordBatch.from_pydict(
-                {"written": [written], "latencies_ms": [latencies]}, schema=_RESULT_SCHEMA.get()
-            )
+    def write(rows: Iterator[Any]) -> Iterator[tuple[int, list[int]]]:
+        batch = [row.asDict() for row in rows]
+        if not batch:
+            return
+        written = write_lines(target, lines(spec.name, batch, tags, fields))
+        done_ms = int(time.time() * 1000)
+        yield written, [done_ms - r["sent_ms"] for r in batch if r["sent_ms"] is not None]
 
     return write
 
 
-class _ResultSchema:
-    """The Arrow schema of _write_batches' output, built lazily where pyarrow is loaded."""
-
-    def get(self) -> Any:
-        import pyarrow as pa
-
-        return pa.schema([("written", pa.int64()), ("latencies_ms", pa.list_(pa.int64()))])
-
-
-_RESULT_SCHEMA = _ResultSchema()
-
-
 def write_points(valid: DataFrame, ctx: BatchContext) -> tuple[int, list[int]]:
-    """Writes a batch's rows as points; returns (points written, per-row latencies in ms).
-
-    Rows reach Python as Arrow batches (mapInArrow), not one pickled Row at a time.
-    """
+    """Writes a batch's rows as points; returns (points written, per-row latencies in ms)."""
     columns = [*ctx.spec.tags, *ctx.spec.field_names, "ts_us", "seq", "sent_ms"]
-    results = valid.select(*columns).mapInArrow(
-        _write_batches(ctx.data, ctx.spec), "written long, latencies_ms array<long>"
-    )
+    results = valid.select(*columns).rdd.mapPartitions(_write_partition(ctx.data, ctx.spec))
     written, latencies = 0, []
-    for row in results.collect():
-        written += row["written"]
-        latencies.extend(row["latencies_ms"])
+    for count, lat in results.collect():
+        written += count
+        latencies.extend(lat)
     return written, latencies
 
 
