@@ -1,0 +1,44 @@
+"""The Spark job's settings and token file: read from the loader, errors that say what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sparkjob.config import JobConfig
+from sparkjob.influx import InfluxTarget, read_token
+from streamlab.settings import Settings, SettingsError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_config_comes_from_settings_env() -> None:
+    settings = Settings.load(ROOT / "settings.env", environ={"SPARK_MASTER": "yarn"})
+    config = JobConfig.from_settings(settings)
+    assert config.master == "yarn"
+    assert config.trigger_interval == settings.str("SPARK_TRIGGER_INTERVAL")
+    assert config.token_file == ROOT / settings.str("INFLUX_WRITE_TOKEN_FILE")
+    assert config.checkpoint("temps", "sinks").endswith("/checkpoints/temps/sinks")
+    assert config.selects("temps")
+
+
+def test_missing_setting_is_named(tmp_path: Path) -> None:
+    empty = tmp_path / "settings.env"
+    empty.write_text("SPARK_MASTER=local[1]\n")
+    with pytest.raises(SettingsError, match="SPARK_KAFKA_BOOTSTRAP is not set"):
+        JobConfig.from_settings(Settings.load(empty, environ={}))
+
+
+def test_token_file_errors_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="run the provisioner"):
+        read_token(tmp_path / "missing.token")
+    (tmp_path / "empty.token").write_text("\n")
+    with pytest.raises(RuntimeError, match="is empty"):
+        read_token(tmp_path / "empty.token")
+    (tmp_path / "ok.token").write_text("abc123\n")
+    assert read_token(tmp_path / "ok.token") == "abc123"
+
+
+def test_target_never_prints_its_token() -> None:
+    assert "s3cret" not in repr(InfluxTarget("http://x", "o", "b", "s3cret"))
