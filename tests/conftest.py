@@ -25,16 +25,31 @@ def settings() -> Settings:
     return Settings.load()
 
 
-@pytest.fixture(scope="session")
-def kafka_jars(settings: Settings) -> Path:
-    """Folder of the kafka image's jars (images/kafka/pom.xml), fetched once and cached."""
+def _jars(image: str, settings: Settings) -> Path:
+    """Folder of an image's jars (images/<image>/pom.xml), fetched once and cached."""
     for tool in ("java", "mvn"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is not installed: {SETUP_HINT}", pytrace=False)
     try:
-        return resolve_jars("kafka", settings)
+        return resolve_jars(image, settings)
     except JarsError as error:
         pytest.fail(f"{error}\n({SETUP_HINT})", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def kafka_jars(settings: Settings) -> Path:
+    return _jars("kafka", settings)
+
+
+@pytest.fixture(scope="session")
+def hadoop_jars(settings: Settings) -> Path:
+    return _jars("hadoop", settings)
+
+
+@pytest.fixture(scope="session")
+def spark_jars(settings: Settings) -> Path:
+    """The spark image's extra jars: the Kafka connector and what it adds to pyspark's."""
+    return _jars("spark", settings)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ The session starts lazily, once: a test that asks for none of these fixtures sta
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,23 +12,9 @@ import pytest
 from pyspark.sql import SparkSession
 
 from harness.hdfs import HdfsCluster
-from harness.jars import JarsError, resolve_jars
 from harness.spark import SparkHarnessError, spark_session
-from streamlab.settings import Settings
 
 SETUP_HINT = "run ./tests/run.sh, which installs what the integration tests need"
-
-
-@pytest.fixture(scope="session")
-def spark_jars(settings: Settings) -> Path:
-    """Folder of the spark image's extra jars (images/spark/pom.xml), fetched once and cached."""
-    for tool in ("java", "mvn"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is not installed: {SETUP_HINT}", pytrace=False)
-    try:
-        return resolve_jars("spark", settings)
-    except JarsError as error:
-        pytest.fail(f"{error}\n({SETUP_HINT})", pytrace=False)
 
 
 @pytest.fixture(scope="session")
