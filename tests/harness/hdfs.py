@@ -13,13 +13,11 @@ interpreter dies first. Ports and data survive stop() + start().
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -31,7 +29,9 @@ from types import TracebackType
 from typing import Any, Self
 from xml.sax.saxutils import escape
 
-HOST = "127.0.0.1"
+from harness import process
+
+HOST = process.HOST
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
 FORMAT_TIMEOUT_S = 120.0
@@ -98,7 +98,6 @@ log4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR
 # Present but empty: the daemons then stop warning that they cannot find it.
 METRICS2_PROPERTIES = "# no metrics sinks\n"
 
-_running: set[_Daemon] = set()
 # Loopback requests must never go through an http_proxy of the environment.
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -117,7 +116,7 @@ class HdfsPorts:
 
     @classmethod
     def pick(cls) -> HdfsPorts:
-        return cls(*free_ports(5))
+        return cls(*process.free_ports(5))
 
 
 def hdfs_site(workdir: Path, ports: HdfsPorts) -> dict[str, str]:
@@ -200,7 +199,7 @@ class _Daemon:
                 # A new session makes the JVM a process-group leader we can kill as a whole.
                 start_new_session=True,
             )
-        _running.add(self)
+        process.track(self)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """SIGTERM (shutdown hooks run), SIGKILL if that takes longer than timeout."""
@@ -210,16 +209,16 @@ class _Daemon:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
-        _running.discard(self)
+        process.untrack(self)
 
     def kill(self) -> None:
         if self.running:
             self._signal(signal.SIGKILL)
             self.process.wait()
-        _running.discard(self)
+        process.untrack(self)
 
     def tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        text = _tail(self.log, lines) or "(empty)"
+        text = process.tail(self.log, lines, LOG_LINE_MAX_CHARS) or "(empty)"
         return f"--- last {lines} lines of the {self.name} log {self.log} ---\n{text}"
 
     def output_since_spawn(self) -> str:
@@ -429,7 +428,7 @@ class HdfsCluster:
                 check=False,
             )
         if result.returncode != 0:
-            tail = _tail(log, LOG_TAIL_LINES)
+            tail = process.tail(log, LOG_TAIL_LINES, LOG_LINE_MAX_CHARS)
             raise HdfsError(f"NameNode -format failed (exit {result.returncode}):\n{tail}")
 
     def _start_daemons(self, timeout: float) -> None:
@@ -487,11 +486,11 @@ class HdfsCluster:
 
 
 def java_command(classpath: str, heap: str, main_class: str, *flags: str) -> list[str]:
-    java = shutil.which("java")
+    java = process.java_executable()
     if java is None:
         raise HdfsError("java is not installed: run ./tests/run.sh")
     return [
-        *_parent_death_guard(),
+        *process.parent_death_guard(),
         java,
         f"-Xmx{heap}",
         *JVM_FLAGS,
@@ -506,32 +505,3 @@ def http_get(url: str, timeout: float = 10.0) -> bytes:
     """GET without proxies, following redirects (WebHDFS sends reads on to the DataNode)."""
     with _http.open(url, timeout=timeout) as response:
         return response.read()
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports on HOST (all held open together so none repeats)."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind((HOST, 0))
-        return [sock.getsockname()[1] for sock in sockets]
-
-
-def _tail(path: Path, lines: int) -> str:
-    if not path.is_file():
-        return ""
-    last = path.read_text(errors="replace").splitlines()[-lines:]
-    return "\n".join(line[:LOG_LINE_MAX_CHARS] for line in last)
-
-
-def _parent_death_guard() -> list[str]:
-    # atexit does not run when the interpreter itself is killed; the kernel then still
-    # kills the JVM (util-linux's setpriv sets the parent-death signal, then execs java).
-    setpriv = shutil.which("setpriv")
-    return [setpriv, "--pdeathsig", "KILL"] if setpriv else []
-
-
-@atexit.register
-def _kill_leftovers() -> None:
-    for daemon in list(_running):
-        daemon.kill()

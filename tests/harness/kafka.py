@@ -7,7 +7,6 @@ kept, together with the data folders, across restarts.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import shutil
@@ -24,7 +23,9 @@ from typing import Self
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-HOST = "127.0.0.1"
+from harness import process
+
+HOST = process.HOST
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 LOG_TAIL_LINES = 40
@@ -48,8 +49,6 @@ log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
 log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.appender.stderr.Target=System.err
 """
-
-_running: set[JavaServer] = set()
 
 
 class ServerError(RuntimeError):
@@ -154,7 +153,7 @@ class JavaServer:
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         parts = []
         for log in (self.server_log, self.stdout_log):
-            tail = _tail(log, lines)
+            tail = process.tail(log, lines)
             if tail:
                 parts.append(f"--- last {lines} lines of {log} ---\n{tail}")
         return "\n".join(parts) or f"(no output in {self.workdir})"
@@ -173,7 +172,7 @@ class JavaServer:
             self.main_class,
             *args,
         ]
-        return [*_parent_death_guard(), *command]
+        return [*process.parent_death_guard(), *command]
 
     def _spawn(self, args: list[str]) -> None:
         command = self._java_command(args)
@@ -187,7 +186,7 @@ class JavaServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        _running.add(self)
+        process.track(self)
 
     def _write_log4j(self) -> Path:
         path = self.workdir / "log4j.properties"
@@ -212,7 +211,7 @@ class JavaServer:
             os.killpg(self._process.pid, signum)
 
     def _forget(self) -> None:
-        _running.discard(self)
+        process.untrack(self)
 
 
 class ZooKeeperServer(JavaServer):
@@ -382,16 +381,14 @@ def tools_classpath(jars: Path) -> str:
 
 
 def java_executable() -> str:
-    java = shutil.which("java")
+    java = process.java_executable()
     if java is None:
         raise ServerError("java is not installed: run ./tests/run.sh")
     return java
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+    return process.free_ports(1)[0]
 
 
 def wait_until(
@@ -426,22 +423,3 @@ def _port_open(port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def _tail(path: Path, lines: int) -> str:
-    if not path.is_file():
-        return ""
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _parent_death_guard() -> list[str]:
-    # atexit does not run when the interpreter itself is killed; the kernel then still
-    # kills the JVM (util-linux's setpriv sets the parent-death signal before exec).
-    setpriv = shutil.which("setpriv")
-    return [setpriv, "--pdeathsig", "KILL"] if setpriv else []
-
-
-@atexit.register
-def _kill_leftovers() -> None:
-    for server in list(_running):
-        server.kill()
