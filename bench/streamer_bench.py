@@ -69,10 +69,9 @@ def run_streamer(server: StreamerServer, name: str, rows_per_second: float, seco
     return start, end
 
 
-def new_stream(broker: KafkaBroker, server_specs: dict) -> Any:
+def new_stream(broker: KafkaBroker) -> Any:
     spec = unique_spec("sensors", rate=RateSpec("rows_per_second", 10))
     create_topics(broker, spec)
-    server_specs[spec.name] = spec
     return spec
 
 
@@ -179,15 +178,12 @@ def main() -> int:
             KafkaBroker(jars, zk, work / "kafka") as broker,
         ):
             log(f"broker up at {broker.bootstrap}")
-            specs: dict = {}
-            max_spec = new_stream(broker, specs)
-            for asked in ACCURACY_SECONDS:
-                specs[f"accuracy_{asked}"] = new_stream(broker, specs)
-            change_spec = new_stream(broker, specs)
-            by_name = {s.name: s for k, s in specs.items() if not k.startswith("accuracy_")}
-            by_name.update({s.name: s for k, s in specs.items() if k.startswith("accuracy_")})
+            # One stream per measurement, each on its own topic.
+            specs = {role: new_stream(broker) for role in ("max", "change")}
+            specs.update({f"accuracy_{asked}": new_stream(broker) for asked in ACCURACY_SECONDS})
+            max_spec, change_spec = specs["max"], specs["change"]
             config = streamer_config(broker.bootstrap, autostart="none")
-            with StreamerServer(config, by_name) as server:
+            with StreamerServer(config, {s.name: s for s in specs.values()}) as server:
                 streamer = measure_max(broker, server, max_spec, config.max_rate)
                 log(f"streamer: {streamer:.0f} rows/s")
                 accuracy = measure_accuracy(broker, server, specs)
