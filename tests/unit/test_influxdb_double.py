@@ -404,6 +404,27 @@ def test_setup_from_docker_init_environment() -> None:
             assert bucket.retention_rules[0].every_seconds == 604_800
 
 
+def test_setup_reads_compose_secret_files(tmp_path: Path) -> None:
+    (tmp_path / "password").write_text(PASSWORD + "\n")
+    (tmp_path / "token").write_text("file-admin-token\n")
+    environ = {
+        "DOCKER_INFLUXDB_INIT_MODE": "setup",
+        "DOCKER_INFLUXDB_INIT_USERNAME": "admin",
+        "DOCKER_INFLUXDB_INIT_PASSWORD_FILE": str(tmp_path / "password"),
+        "DOCKER_INFLUXDB_INIT_ORG": "streamlab",
+        "DOCKER_INFLUXDB_INIT_BUCKET": "weather",
+        "DOCKER_INFLUXDB_INIT_ADMIN_TOKEN_FILE": str(tmp_path / "token"),
+    }
+    with (
+        InfluxDBDouble(config=config_from_env(environ)) as double,
+        InfluxDBClient(url=double.url, token="file-admin-token", org="streamlab") as client,
+    ):
+        assert client.buckets_api().find_bucket_by_name("weather") is not None
+    environ["DOCKER_INFLUXDB_INIT_ADMIN_TOKEN_FILE"] = str(tmp_path / "missing")
+    with pytest.raises(ConfigError, match="ADMIN_TOKEN_FILE"):
+        config_from_env(environ)
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("", 0), ("0", 0), ("1w", 604_800), ("30d", 2_592_000), ("72h30m", 261_000), ("90m", 5_400)],

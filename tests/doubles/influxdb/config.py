@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 # The image the double stands in for (settings.env INFLUXDB_IMAGE_TAG overrides it).
 DEFAULT_VERSION = "2.7.12"
@@ -64,6 +65,7 @@ def init_setup_from_env(environ: Mapping[str, str]) -> InitSetup | None:
         return None
     if mode != "setup":
         raise ConfigError(f"{INIT_PREFIX}MODE={mode} is not supported by the double: use setup")
+    environ = _with_secret_files(environ)
     values = {name: _required(environ, name) for name in ("USERNAME", "PASSWORD", "ORG", "BUCKET")}
     if len(values["PASSWORD"]) < MIN_PASSWORD_LENGTH:
         raise ConfigError(f"{INIT_PREFIX}PASSWORD must be at least 8 characters long")
@@ -78,6 +80,22 @@ def init_setup_from_env(environ: Mapping[str, str]) -> InitSetup | None:
         retention_seconds=retention,
         token=environ.get(f"{INIT_PREFIX}ADMIN_TOKEN") or None,
     )
+
+
+def _with_secret_files(environ: Mapping[str, str]) -> dict[str, str]:
+    """The image reads USERNAME, PASSWORD and ADMIN_TOKEN from *_FILE (Compose secrets) too."""
+    values = dict(environ)
+    for name in ("USERNAME", "PASSWORD", "ADMIN_TOKEN"):
+        path = environ.get(f"{INIT_PREFIX}{name}_FILE")
+        if not path:
+            continue
+        if environ.get(f"{INIT_PREFIX}{name}"):
+            raise ConfigError(f"set {INIT_PREFIX}{name} or {INIT_PREFIX}{name}_FILE, not both")
+        try:
+            values[f"{INIT_PREFIX}{name}"] = Path(path).read_text().strip()
+        except OSError as error:
+            raise ConfigError(f"{INIT_PREFIX}{name}_FILE={path}: {error.strerror}") from error
+    return values
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
