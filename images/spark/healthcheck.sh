@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Healthcheck by role: master and worker answer on their web UI; the job driver has a running
+# application (its streaming queries start right after).
+set -euo pipefail
+
+get() {
+  python3 - "$1" <<'PY'
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=4) as reply:
+    print(json.dumps(json.load(reply)))
+PY
+}
+
+case "${1:-job}" in
+  master) get "http://localhost:${SPARK_MASTER_WEBUI_PORT:-8080}/json/" | grep -q '"status": "ALIVE"' ;;
+  worker) get "http://localhost:${SPARK_WORKER_WEBUI_PORT:-8081}/json/" >/dev/null ;;
+  job) get http://localhost:4040/api/v1/applications | grep -q '"id"' ;;
+  *) echo "healthcheck: unknown role $1 (master, worker, job)" >&2; exit 2 ;;
+esac
