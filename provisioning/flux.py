@@ -1,0 +1,81 @@
+"""Flux query text for Grafana panels and variables (InfluxDB 2.7).
+
+Buckets are never named in a query: Grafana substitutes a dashboard variable ("${bucket}")
+before InfluxDB sees the text. Time comes from Grafana's v.timeRangeStart / v.timeRangeStop
+/ v.windowPeriod. Multi-value tag variables go in as JSON arrays (${tag:json}).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def string(value: str) -> str:
+    """A Flux string literal (names in specs are lower_snake_case; escape anyway)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
+    return f'"{escaped}"'
+
+
+def variable(name: str) -> str:
+    """A Grafana dashboard variable as a Flux string: "${name}"."""
+    return f'"${{{name}}}"'
+
+
+def any_of(column: str, values: Sequence[str]) -> str:
+    """r.column equals one of values."""
+    return " or ".join(f"r[{string(column)}] == {string(v)}" for v in values)
+
+
+def tag_filters(tags: Sequence[tuple[str, str]]) -> list[str]:
+    """One filter per (tag, variable name): the tag's value is among the selected ones."""
+    return [
+        f"|> filter(fn: (r) => contains(value: r[{string(tag)}], set: ${{{var}:json}}))"
+        for tag, var in tags
+    ]
+
+
+def select(
+    bucket_var: str,
+    measurement: str,
+    fields: Sequence[str],
+    tags: Sequence[tuple[str, str]] = (),
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The start of a query: bucket, time range, measurement, fields, tag variables."""
+    return [
+        f"from(bucket: {variable(bucket_var)})",
+        "|> range(start: v.timeRangeStart, stop: v.timeRangeStop)",
+        f"|> filter(fn: (r) => r._measurement == {string(measurement)})",
+        f"|> filter(fn: (r) => {any_of('_field', fields)})",
+        *tag_filters(tags),
+        *extra,
+    ]
+
+
+def windowed(fn: str) -> list[str]:
+    return [
+        f"|> aggregateWindow(every: v.windowPeriod, fn: {fn}, createEmpty: false)",
+        f'|> yield(name: "{fn}")',
+    ]
+
+
+def render(steps: Sequence[str]) -> str:
+    head, *rest = steps
+    return "\n".join([head, *(f"  {step}" for step in rest)])
+
+
+def tag_values(bucket_var: str, measurement: str, tag: str) -> str:
+    """A variable query: the values of a tag in the visible time range."""
+    return "\n".join(
+        [
+            'import "influxdata/influxdb/schema"',
+            "",
+            "schema.tagValues(",
+            f"  bucket: {variable(bucket_var)},",
+            f"  tag: {string(tag)},",
+            f"  predicate: (r) => r._measurement == {string(measurement)},",
+            "  start: v.timeRangeStart,",
+            "  stop: v.timeRangeStop",
+            ")",
+        ]
+    )

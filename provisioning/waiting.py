@@ -1,0 +1,64 @@
+"""Wait for a service to answer before its step, with progress lines and a deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import requests
+
+from .report import ProvisionError, Report
+
+T = TypeVar("T")
+
+PROGRESS_EVERY_S = 5.0
+POLL_INTERVAL_S = 1.0
+
+
+def http_reason(error: requests.RequestException) -> str:
+    """A short reason for a failed HTTP request, without urllib3's whole chain."""
+    if isinstance(error, requests.ConnectTimeout | requests.ReadTimeout):
+        return "timed out"
+    if isinstance(error, requests.ConnectionError):
+        return "cannot connect (connection refused or host unknown)"
+    return type(error).__name__
+
+
+class NotReady(Exception):
+    """The service did not answer yet; the message says what was seen."""
+
+
+def wait_for(
+    service: str,
+    what: str,
+    probe: Callable[[], T],
+    *,
+    timeout_s: float,
+    fix: str,
+    report: Report,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """probe() until it returns instead of raising NotReady, or fail after timeout_s.
+
+    A probe raises NotReady while the service is starting; any other ProvisionError it
+    raises (a wrong password, say) ends the wait at once.
+    """
+    start = clock()
+    next_progress = start
+    while True:
+        try:
+            return probe()
+        except NotReady as reason:
+            now = clock()
+            waited = now - start
+            if now >= next_progress:
+                progress = f"{waited:.0f}s of {timeout_s:.0f}s: {reason}"
+                report.note(service, f"waiting for {what} ({progress})")
+                next_progress = now + PROGRESS_EVERY_S
+            if waited >= timeout_s:
+                raise ProvisionError(
+                    service, what, f"no answer after {timeout_s:.0f}s (last: {reason})", fix
+                ) from None
+            sleep(min(POLL_INTERVAL_S, max(timeout_s - waited, 0.0)))
