@@ -1,0 +1,15 @@
+# CI only: the InfluxDB and Grafana test doubles as a container, for machines that cannot pull
+# the official influxdb and grafana images. Build context: tests/doubles (stdlib-only Python).
+FROM debian:bookworm-slim
+LABEL org.opencontainers.image.title="streamlab-test-doubles" \
+      org.opencontainers.image.description="TEST DOUBLES of the InfluxDB 2 and Grafana HTTP APIs, for CI only" \
+      org.opencontainers.image.vendor="streamlab" \
+      io.streamlab.project="streamlab"
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 1500 doubles
+COPY . /opt/doubles/doubles
+ENV PYTHONPATH=/opt/doubles PYTHONUNBUFFERED=1
+USER doubles
+ENTRYPOINT ["/usr/bin/tini", "--"]

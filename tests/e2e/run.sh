@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The end-to-end tier: build every image from the project's Dockerfiles, bring the stack up
+# with ./build_setup.sh, assert (pytest tests/e2e), re-run, tear down; then the lite profile.
+# Needs a running Docker engine with Compose v2 (CI prepares one with .ci/prepare_docker.sh).
+# Where the official influxdb/grafana images cannot be had, the test doubles stand in
+# (tests/e2e/doubles.compose.yml). Figures and logs land in tests/e2e/artifacts/.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "${ROOT}"
+ARTIFACTS="${ROOT}/tests/e2e/artifacts"
+VENV="${STREAMLAB_VENV:-${ROOT}/.venv}"
+mkdir -p "${ARTIFACTS}"
+
+say() { printf '[e2e] %s\n' "$*"; }
+die() { printf '[e2e] error: %s\n' "$*" >&2; exit 1; }
+setting() { sed -n "s/^$1=//p" settings.env | tail -n 1; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+[ -x "${VENV}/bin/pytest" ] || die "run ./tests/run.sh first: it creates ${VENV}"
+docker info >/dev/null 2>&1 || die "no Docker engine answers (CI: .ci/prepare_docker.sh)"
+
+official_images_available() {
+  local influx grafana
+  influx="influxdb:$(setting INFLUXDB_IMAGE_TAG)"
+  grafana="grafana/grafana-oss:$(setting GRAFANA_IMAGE_TAG)"
+  for image in "${influx}" "${grafana}"; do
+    docker image inspect "${image}" >/dev/null 2>&1 && continue
+    timeout 60 docker pull -q "${image}" >/dev/null 2>&1 || return 1
+  done
+}
+
+if official_images_available; then
+  say "using the official influxdb and grafana images"
+else
+  say "the official influxdb/grafana images cannot be pulled here: using the test doubles"
+  export STREAMLAB_COMPOSE_OVERRIDES="${ROOT}/tests/e2e/doubles.compose.yml"
+fi
+export STREAMLAB_E2E=1
+
+sample_memory() {
+  # Sum of the project's containers' memory, every 5 s, in MiB.
+  while true; do
+    docker stats --no-stream --format '{{.Name}} {{.MemUsage}}' 2>/dev/null \
+      | awk -v t="$(date +%s)" '$1 ~ /^streamlab-/ {
+          split($2, a, /[A-Za-z]+/); v = a[1]; u = $2; sub(/^[0-9.]+/, "", u);
+          if (u == "GiB") v *= 1024; else if (u == "KiB") v /= 1024; else if (u == "B") v /= 1048576;
+          s += v } END { printf "%s %.0f\n", t, s }'
+    sleep 5
+  done
+}
+
+pytest_e2e() {
+  "${VENV}/bin/pytest" -p no:cacheprovider -v -s -rA --timeout 600 "$@"
+}
+
+bring_up() {
+  local profile="$1" log="${ARTIFACTS}/build_setup-$1.log"
+  shift
+  say "./build_setup.sh --profile ${profile} $*"
+  local started
+  started="$(now)"
+  if ! ./build_setup.sh --profile "${profile}" "$@" 2>&1 | while IFS= read -r line; do
+      printf '%s %s\n' "$(date +%s.%N)" "${line}"
+    done | tee "${log}" | cut -d' ' -f2-; then
+    ./compose.sh logs --tail 80 >"${ARTIFACTS}/compose-${profile}.log" 2>&1 || true
+    die "build_setup.sh failed; logs in ${ARTIFACTS}"
+  fi
+  UP_EPOCH="$(now)"
+  export E2E_STACK_UP_EPOCH="${UP_EPOCH}"
+  say "build_setup.sh (${profile}) took $(elapsed "${started}" "${UP_EPOCH}") s"
+}
+
+stamp_of() {
+  # The time build_setup.sh printed a line matching $2 in log $1.
+  grep -m1 -- "$2" "$1" | cut -d' ' -f1
+}
+
+report() {
+  local full_log="${ARTIFACTS}/build_setup-full.log"
+  local build_start build_end up_start first_point peak
+  build_start="$(stamp_of "${full_log}" 'images: building')"
+  build_end="$(stamp_of "${full_log}" 'starting the full stack')"
+  up_start="${build_end}"
+  first_point="$(sed -n 's/^first_point_epoch=//p' "${ARTIFACTS}/first_point.txt" || true)"
+  peak="$(sort -k2 -n "${ARTIFACTS}/memory-full.txt" | tail -n 1 | cut -d' ' -f2)"
+  say "figures (full profile):"
+  docker images --filter "label=io.streamlab.project=streamlab" \
+    --format '  image {{.Repository}}:{{.Tag}}  {{.Size}}' | tee "${ARTIFACTS}/image_sizes.txt"
+  say "  cold build: $(elapsed "${build_start}" "${build_end}") s (./compose.sh build, all images)"
+  if [ -n "${first_point}" ]; then
+    say "  up to first point stored: $(elapsed "${up_start}" "${first_point}") s"
+  else
+    say "  up to first point stored: not observed ($(cat "${ARTIFACTS}/first_point.txt"))"
+  fi
+  say "  peak memory of the stack: ${peak:-?} MiB (docker stats, sampled every 5 s)"
+}
+
+run_full() {
+  sample_memory >"${ARTIFACTS}/memory-full.txt" &
+  local sampler=$!
+  "${VENV}/bin/python" tests/e2e/first_point.py >"${ARTIFACTS}/first_point.txt" 2>&1 &
+  local poller=$!
+  bring_up full
+  pytest_e2e tests/e2e/test_stack.py tests/e2e/test_rerun.py
+  kill "${poller}" 2>/dev/null || true
+  kill "${sampler}" 2>/dev/null || true
+  report
+  pytest_e2e tests/e2e/test_clean.py
+}
+
+run_lite() {
+  bring_up lite --no-build
+  STREAMLAB_PROFILE=lite pytest_e2e tests/e2e/test_stack.py tests/e2e/test_clean.py
+}
+
+trap './clean.sh --yes >/dev/null 2>&1 || true' EXIT
+./clean.sh --yes
+run_full
+run_lite
+say "e2e passed"
