@@ -34,7 +34,7 @@ def parse_retention(text: str, key: str = "INFLUX_RETENTION") -> int:
 def describe_retention(seconds: int) -> str:
     if seconds == 0:
         return "infinite"
-    for unit in ("w", "d", "h", "m"):
+    for unit in ("d", "h", "m"):
         if seconds % _UNIT_S[unit] == 0:
             return f"{seconds // _UNIT_S[unit]}{unit}"
     return f"{seconds}s"

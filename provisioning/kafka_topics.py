@@ -53,6 +53,10 @@ def provision_topics(
         admin.close()
 
 
+def partitions(count: int) -> str:
+    return f"{count} partition{'' if count == 1 else 's'}"
+
+
 def _connect(config: KafkaConfig) -> KafkaAdminClient:
     try:
         return KafkaAdminClient(
@@ -93,22 +97,23 @@ def _ensure_topic(
     item = f"topic {name}"
     if have is None:
         if _create(admin, config, name, wanted):
-            report.item(SERVICE, item, CREATED, f"{wanted} partitions")
+            report.item(SERVICE, item, CREATED, partitions(wanted))
             return
         have = _partition_counts(admin, [name]).get(name, wanted)
     if have < wanted:
         _grow(admin, name, wanted)
-        report.item(SERVICE, item, UPDATED, f"had {have} partitions, the spec asks {wanted}: grown")
+        detail = f"had {partitions(have)}, the spec asks {wanted}: grown"
+        report.item(SERVICE, item, UPDATED, detail)
     elif have > wanted:
-        detail = f"{have} partitions; the spec asks {wanted}, but partitions are never removed"
+        detail = f"{partitions(have)}; the spec asks {wanted}, but partitions are never removed"
         report.item(SERVICE, item, PRESENT, detail)
     else:
-        report.item(SERVICE, item, PRESENT, f"{have} partitions")
+        report.item(SERVICE, item, PRESENT, partitions(have))
 
 
-def _create(admin: KafkaAdminClient, config: KafkaConfig, name: str, partitions: int) -> bool:
+def _create(admin: KafkaAdminClient, config: KafkaConfig, name: str, count: int) -> bool:
     """True if created; False if another client created it first."""
-    spec = {"num_partitions": partitions, "replication_factor": config.replication_factor}
+    spec = {"num_partitions": count, "replication_factor": config.replication_factor}
     try:
         admin.create_topics({name: spec}, wait_for_metadata=True)
     except TopicAlreadyExistsError:
@@ -124,12 +129,12 @@ def _create(admin: KafkaAdminClient, config: KafkaConfig, name: str, partitions:
     return True
 
 
-def _grow(admin: KafkaAdminClient, name: str, partitions: int) -> None:
+def _grow(admin: KafkaAdminClient, name: str, count: int) -> None:
     try:
-        admin.create_partitions({name: partitions})
+        admin.create_partitions({name: count})
     except KafkaError as error:
         raise _error(
-            f"topic {name}", f"cannot grow it to {partitions} partitions: {_message(error)}"
+            f"topic {name}", f"cannot grow it to {count} partitions: {_message(error)}"
         ) from None
 
 
