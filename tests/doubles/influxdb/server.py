@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
+from ..serving import DoubleServer, RawRequest, RawResponse
 from .api_inspect import find_bucket
 from .api_setup import onboard, setup_from_init
 from .app import App, encode_body
@@ -20,8 +17,6 @@ from .stats import Stats
 from .store import Clock, Onboarding, Store
 
 SERVER_NAME = "StreamLab-InfluxDB-Test-Double"
-# How often the serving thread looks for stop(); short so that tests tear down quickly.
-_SHUTDOWN_POLL_S = 0.02
 
 
 class InfluxDBDouble:
@@ -40,46 +35,33 @@ class InfluxDBDouble:
         log_requests: bool = False,
     ) -> None:
         self.host = host
-        self._requested_port = port
         self.config = config or DoubleConfig()
         self.store = Store(clock)
         self.stats = Stats()
         self._context = Context(self.store, self.stats, self.config, clock())
         self._app = App(self._context, self.reset)
-        self._log_requests = log_requests
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = DoubleServer(
+            self._respond,
+            host,
+            port,
+            name="influxdb-double",
+            server_header=SERVER_NAME,
+            log_requests=log_requests,
+        )
         self._apply_init_setup()
 
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> InfluxDBDouble:
-        self._server = self._bind()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": _SHUTDOWN_POLL_S},
-            name="influxdb-double",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (the CLI)."""
-        self._server = self._bind()
-        try:
-            self._server.serve_forever()
-        finally:
-            self._server.server_close()
+        self._server.serve_forever()
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server, self._thread = None, None
+        self._server.stop()
 
     def __enter__(self) -> InfluxDBDouble:
         return self.start()
@@ -92,17 +74,12 @@ class InfluxDBDouble:
     ) -> None:
         self.stop()
 
-    def _bind(self) -> ThreadingHTTPServer:
-        handler = type("BoundHandler", (_Handler,), {"app": self._app, "log": self._log_requests})
-        server = ThreadingHTTPServer((self.host, self._requested_port), handler)
-        server.daemon_threads = True
-        return server
-
     @property
     def port(self) -> int:
-        if self._server is None:
+        port = self._server.port
+        if port is None:
             raise RuntimeError("the InfluxDB double is not running: call start() first")
-        return self._server.server_address[1]
+        return port
 
     @property
     def url(self) -> str:
@@ -150,67 +127,11 @@ class InfluxDBDouble:
         if self.config.init is not None:
             onboard(self.store, setup_from_init(self.config.init))
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two sends; without TCP_NODELAY, keep-alive clients wait
-    # for the delayed ACK (about 40 ms) on every request.
-    disable_nagle_algorithm = True
-    app: App
-    log: bool
-
-    def version_string(self) -> str:
-        return SERVER_NAME
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def _dispatch(self) -> None:
-        url = urlsplit(self.path)
-        query = {key: values[0] for key, values in parse_qs(url.query, True).items()}
-        request = Request(self.command, url.path, query, self.headers, self._read_body())
-        response = self.app.handle(request)
+    def _respond(self, raw: RawRequest) -> RawResponse:
+        query = {key: values[0] for key, values in raw.query.items()}
+        response = self._app.handle(Request(raw.method, raw.path, query, raw.headers, raw.body))
         body, content_type = encode_body(response)
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
+        headers = dict(response.headers)
         if content_type:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _read_chunked(self) -> bytes:
-        chunks = []
-        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
-        while self.rfile.readline().strip():
-            pass  # trailer headers end with an empty line
-        return b"".join(chunks)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.log:
-            sys.stderr.write(f"influxdb-double: {format % args}\n")
+            headers["Content-Type"] = content_type
+        return RawResponse(response.status, headers, body)
