@@ -7,7 +7,9 @@ second run changes nothing (dashboard versions stay put).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import niquests
@@ -56,18 +58,34 @@ def provision_grafana(
     api = GrafanaApi.from_url(
         config.url, credential=(config.admin_user, password), timeout=config.timeout_s
     )
+    wanted = datasource_model(config, token)
+    actions: list[tuple[str, Callable[[], None]]] = [
+        (f"datasource {DATASOURCE_UID}", partial(ensure_datasource, api, wanted, report)),
+        (f"folder {FOLDER_UID}", partial(ensure_folder, api, report)),
+        *((f"dashboard {m['uid']}", partial(ensure_dashboard, api, m, report)) for m in dashboards),
+    ]
+    for item, action in actions:
+        with _api_errors(item, config):
+            action()
+
+
+@contextmanager
+def _api_errors(item: str, config: GrafanaConfig) -> Iterator[None]:
+    """Grafana's answers as ProvisionErrors that name the item."""
     try:
-        _check_login(api, config)
-        ensure_datasource(api, datasource_model(config, token), report)
-        ensure_folder(api, report)
-        for model in dashboards:
-            ensure_dashboard(api, model, report)
-    except (GrafanaException, niquests.exceptions.RequestException) as error:
+        yield
+    except GrafanaUnauthorizedError:
         raise ProvisionError(
-            SERVICE,
-            "API",
-            f"request failed: {error}",
+            SERVICE, f"admin login {config.admin_user!r}", "refused (401)", _password_fix(config)
+        ) from None
+    except GrafanaException as error:
+        raise ProvisionError(
+            SERVICE, item, f"Grafana answered: {error.message}",
             "check Grafana's log (docker compose logs grafana)",
+        ) from None  # fmt: skip
+    except niquests.exceptions.RequestException as error:
+        raise ProvisionError(
+            SERVICE, item, f"request failed: {type(error).__name__}", "check that Grafana is up"
         ) from None
 
 
@@ -186,15 +204,6 @@ def _get(fetch) -> Any:
         if error.status_code == 404:
             return None
         raise
-
-
-def _check_login(api: GrafanaApi, config: GrafanaConfig) -> None:
-    try:
-        api.user.get_actual_user()
-    except GrafanaUnauthorizedError:
-        raise ProvisionError(
-            SERVICE, f"admin login {config.admin_user!r}", "refused (401)", _password_fix(config)
-        ) from None
 
 
 def _probe(config: GrafanaConfig) -> None:

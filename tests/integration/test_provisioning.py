@@ -1,6 +1,6 @@
-"""`python -m provisioning` against the real Kafka and HDFS and the InfluxDB double: every item
-exists with the right properties after the first run, a second run changes nothing, and a
-service that is down fails the run with its name and the fix."""
+"""`python -m provisioning` against the real Kafka and HDFS and the InfluxDB and Grafana
+doubles: every item exists with the right properties after the first run, a second run
+changes nothing, and a service that is down fails the run with its name and the fix."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import pytest
 import requests
 from influxdb_client import InfluxDBClient
 
+from doubles.grafana import DoubleConfig, GrafanaDouble
 from doubles.influxdb import InfluxDBDouble
 from harness.process import free_ports
 from streamlab.specs import load_specs
@@ -32,6 +33,9 @@ ITEM = re.compile(
     r"^(kafka|hdfs|influxdb|grafana): (.+): (created|updated|already present)(?: \((.*)\))?$"
 )
 RUN_TIMEOUT_S = 240
+GRAFANA_PASSWORD = "grafana-admin-password"
+DATASOURCE_UID, FOLDER_UID = "streamlab-influxdb", "streamlab"
+INFLUX_AS_GRAFANA_SEES_IT = "http://influxdb:8086"
 # The harness's NameNode runs as the OS user, who is therefore its superuser.
 SUPERUSER = getpass.getuser()
 
@@ -79,6 +83,7 @@ class Lab:
     env: dict[str, str]
     secrets: Path
     influx: InfluxDBDouble
+    grafana: GrafanaDouble
     admin_token: str
     datasets: Path
     base: str  # this test's HDFS folder
@@ -122,13 +127,21 @@ def influx() -> Iterator[InfluxDBDouble]:
 
 
 @pytest.fixture
-def lab(kafka, hdfs, influx: InfluxDBDouble, tmp_path: Path) -> Lab:
+def grafana() -> Iterator[GrafanaDouble]:
+    double = GrafanaDouble(config=DoubleConfig(admin_password=GRAFANA_PASSWORD)).start()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def lab(kafka, hdfs, influx: InfluxDBDouble, grafana: GrafanaDouble, tmp_path: Path) -> Lab:
     unique = uuid.uuid4().hex[:8]
     admin_token = f"admin-{uuid.uuid4().hex}"
     influx.setup("admin", "admin-password", ORG, BUCKET, WEEK_S, token=admin_token)
     secrets = tmp_path / "secrets"
     secrets.mkdir(mode=0o700)
     (secrets / "influxdb-admin-token").write_text(admin_token + "\n")
+    (secrets / "grafana-admin-password").write_text(GRAFANA_PASSWORD + "\n")
     datasets = tmp_path / "datasets"
     datasets.mkdir()
     (datasets / "a.yaml").write_text(SPEC_A.format(name=f"p{unique}_a"))
@@ -154,23 +167,24 @@ def lab(kafka, hdfs, influx: InfluxDBDouble, tmp_path: Path) -> Lab:
         "INFLUX_ADMIN_TOKEN_FILE": str(secrets / "influxdb-admin-token"),
         "INFLUX_WRITE_TOKEN_FILE": str(secrets / "influx-write.token"),
         "INFLUX_READ_TOKEN_FILE": str(secrets / "influx-read.token"),
+        "GRAFANA_URL": grafana.url,
+        "GRAFANA_ADMIN_USER": "admin",
         "GRAFANA_ADMIN_PASSWORD_FILE": str(secrets / "grafana-admin-password"),
+        "GRAFANA_INFLUX_URL": INFLUX_AS_GRAFANA_SEES_IT,
     }
-    return Lab(env, secrets, influx, admin_token, datasets, base, spark_user)
-
-
-STEPS_WITHOUT_GRAFANA = ("--only", "kafka,hdfs,influxdb")
+    return Lab(env, secrets, influx, grafana, admin_token, datasets, base, spark_user)
 
 
 # -- first and second run ----------------------------------------------------------------
 
 
 def test_first_run_creates_everything_second_run_changes_nothing(lab: Lab, kafka, hdfs) -> None:
-    first = lab.run(*STEPS_WITHOUT_GRAFANA)
+    first = lab.run()
     assert first.code == 0, first.stderr
     specs = lab.specs
     topics = {t for s in specs.values() for t in (s.raw_topic, s.deadletter_topic, s.alerts_topic)}
     spark_dirs = [f"{lab.base}/raw", f"{lab.base}/checkpoints", f"/user/{lab.spark_user}"]
+    dashboards = {"streamlab-pipeline", *(f"dataset-{name}" for name in specs)}
     for topic in topics:
         assert first.outcome("kafka", f"topic {topic}") == "created"
     for path in spark_dirs:
@@ -182,22 +196,30 @@ def test_first_run_creates_everything_second_run_changes_nothing(lab: Lab, kafka
     ):
         assert first.outcome("influxdb", item) == "created"
     assert first.outcome("influxdb", f"bucket {BUCKET}") == "already present"  # the init made it
+    for item in (f"datasource {DATASOURCE_UID}", f"folder {FOLDER_UID}"):
+        assert first.outcome("grafana", item) == "created"
+    for uid in dashboards:
+        assert first.outcome("grafana", f"dashboard {uid}") == "created"
     assert "done: " in first.stdout
 
     _assert_topics(kafka, specs)
     _assert_dirs(hdfs, lab, spark_dirs)
     _assert_buckets(lab)
     _assert_tokens(lab)
+    _assert_grafana(lab, dashboards)
 
     tokens_before = _token_files(lab)
     auths_before = _authorization_ids(lab)
-    second = lab.run(*STEPS_WITHOUT_GRAFANA)
+    grafana_before = _grafana_state(lab)
+    second = lab.run()
     assert second.code == 0, second.stderr
     assert set(second.items) == set(first.items)
     not_present = {k: v for k, v in second.items.items() if v[0] != "already present"}
     assert not not_present
     assert _token_files(lab) == tokens_before
     assert _authorization_ids(lab) == auths_before
+    assert _grafana_state(lab) == grafana_before
+    assert _grafana_writes(lab) == _grafana_writes_after_first_run(dashboards)
     _assert_topics(kafka, specs)
 
 
@@ -272,6 +294,33 @@ def test_invalid_tokens_are_replaced_and_the_stale_ones_deleted(lab: Lab) -> Non
     _assert_tokens(lab)
 
 
+def test_a_new_read_token_reaches_the_grafana_datasource(lab: Lab) -> None:
+    assert lab.run().code == 0
+    lab.read_token_file.write_text("not-a-token\n")
+    run = lab.run("--only", "influxdb,grafana")
+    assert run.code == 0, run.stderr
+    assert run.outcome("influxdb", "read token (influx-read.token)") == "updated"
+    outcome, detail = run.items[("grafana", f"datasource {DATASOURCE_UID}")]
+    assert outcome == "updated" and "streamlabTokenSha256" in detail
+    token = lab.read_token_file.read_text().strip()
+    assert lab.grafana.datasource_secrets(DATASOURCE_UID) == {"token": token}
+    assert all(v[0] == "already present" for k, v in run.items.items() if k[1].startswith("dash"))
+
+
+def test_a_dashboard_changed_in_grafana_is_restored(lab: Lab) -> None:
+    assert lab.run("--only", "influxdb,grafana").code == 0
+    uid = "streamlab-pipeline"
+    original = lab.grafana.dashboard(uid)
+    edited = {**original, "title": "Pipeline (edited)", "panels": original["panels"][:1]}
+    _grafana_post(lab, "/api/dashboards/db", {"dashboard": edited, "folderUid": FOLDER_UID})
+    run = lab.run("--only", "grafana")
+    assert run.code == 0, run.stderr
+    assert run.outcome("grafana", f"dashboard {uid}") == "updated"
+    restored = lab.grafana.dashboard(uid)
+    assert restored["version"] == 3
+    assert _without_version(restored) == _without_version(original)
+
+
 def test_a_token_file_readable_by_others_is_restricted(lab: Lab) -> None:
     assert lab.run("--only", "influxdb").code == 0
     token = lab.read_token_file.read_text()
@@ -294,11 +343,14 @@ def test_a_token_file_readable_by_others_is_restricted(lab: Lab) -> None:
         ("kafka", "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:{port}"),
         ("hdfs", "WEBHDFS_URL", "http://127.0.0.1:{port}"),
         ("influxdb", "INFLUX_URL", "http://127.0.0.1:{port}"),
+        ("grafana", "GRAFANA_URL", "http://127.0.0.1:{port}"),
     ],
 )
 def test_a_service_that_is_down_fails_with_its_name_and_the_fix(
     lab: Lab, step: str, setting: str, url: str
 ) -> None:
+    if step == "grafana":
+        assert lab.run("--only", "influxdb").code == 0  # Grafana's step needs the read token
     (closed,) = free_ports(1)
     run = lab.run("--only", step, PROVISION_WAIT_S="2", **{setting: url.format(port=closed)})
     assert run.code == 1
@@ -318,6 +370,22 @@ def test_a_wrong_admin_token_is_named(lab: Lab) -> None:
     (lab.secrets / "influxdb-admin-token").unlink()
     run = lab.run("--only", "influxdb")
     assert run.code == 1 and "cannot read" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_wrong_grafana_password_is_named(lab: Lab) -> None:
+    assert lab.run("--only", "influxdb").code == 0
+    (lab.secrets / "grafana-admin-password").write_text("wrong\n")
+    run = lab.run("--only", "grafana")
+    assert run.code == 1
+    assert run.stderr.startswith("error: grafana: admin login 'admin': refused (401)")
+    assert "GRAFANA_ADMIN_PASSWORD_FILE" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_grafana_needs_the_read_token_first(lab: Lab) -> None:
+    run = lab.run("--only", "grafana")
+    assert run.code == 1
+    assert run.stderr.startswith("error: grafana: InfluxDB read token: cannot read")
+    assert "run the influxdb step first" in run.stderr
 
 
 def test_an_unknown_step_is_a_usage_error(lab: Lab) -> None:
@@ -427,6 +495,75 @@ def _get_json(lab: Lab, path: str, token: str) -> dict:
 def _org_id(lab: Lab) -> str:
     with lab.influx_admin() as client:
         return client.organizations_api().find_organizations(org=ORG)[0].id
+
+
+def _grafana_get(lab: Lab, path: str) -> dict:
+    auth = ("admin", GRAFANA_PASSWORD)
+    response = requests.get(lab.grafana.url + path, auth=auth, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def _grafana_post(lab: Lab, path: str, body: dict) -> dict:
+    auth = ("admin", GRAFANA_PASSWORD)
+    response = requests.post(lab.grafana.url + path, auth=auth, json=body, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def _assert_grafana(lab: Lab, dashboards: set[str]) -> None:
+    datasource = _grafana_get(lab, f"/api/datasources/uid/{DATASOURCE_UID}")
+    assert (datasource["type"], datasource["access"], datasource["url"]) == (
+        "influxdb",
+        "proxy",
+        INFLUX_AS_GRAFANA_SEES_IT,
+    )
+    json_data = datasource["jsonData"]
+    assert (json_data["version"], json_data["organization"], json_data["defaultBucket"]) == (
+        "Flux",
+        ORG,
+        BUCKET,
+    )
+    read_token = lab.read_token_file.read_text().strip()
+    assert lab.grafana.datasource_secrets(DATASOURCE_UID) == {"token": read_token}
+    assert _grafana_get(lab, f"/api/folders/{FOLDER_UID}")["title"] == "StreamLab"
+    stored = {d["dashboard"]["uid"]: d for d in lab.grafana.dashboards()}
+    assert set(stored) == dashboards
+    for uid in dashboards:
+        assert stored[uid]["folderUid"] == FOLDER_UID
+        assert stored[uid]["dashboard"]["version"] == 1
+    for name, spec in lab.specs.items():
+        model = stored[f"dataset-{name}"]["dashboard"]
+        titles = [p["title"] for p in model["panels"]]
+        assert titles[: len(spec.fields)] == list(spec.field_names)
+        variables = {v["name"]: v for v in model["templating"]["list"]}
+        assert set(variables) == {"bucket", *spec.tags}
+        assert variables["bucket"]["current"]["value"] == BUCKET
+    pipeline = stored["streamlab-pipeline"]["dashboard"]
+    variables = {v["name"]: v for v in pipeline["templating"]["list"]}
+    assert variables["pipeline_bucket"]["current"]["value"] == PIPELINE
+
+
+def _grafana_state(lab: Lab) -> tuple:
+    return lab.grafana.datasources(), lab.grafana.dashboards()
+
+
+def _grafana_writes(lab: Lab) -> dict[str, int]:
+    requests_seen = lab.grafana.stats.snapshot()["requests"]
+    return {k: v for k, v in requests_seen.items() if not k.startswith("GET")}
+
+
+def _grafana_writes_after_first_run(dashboards: set[str]) -> dict[str, int]:
+    """What the first run wrote; the second run writes nothing."""
+    return {
+        "POST /api/datasources": 1,
+        "POST /api/folders": 1,
+        "POST /api/dashboards/db": len(dashboards),
+    }
+
+
+def _without_version(model: dict) -> dict:
+    return {k: v for k, v in model.items() if k != "version"}
 
 
 def _token_files(lab: Lab) -> dict[str, tuple[str, int]]:
