@@ -233,7 +233,9 @@ def all_dashboards(
     specs: Mapping[str, DatasetSpec], folder: Path, bucket_defaults: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     """The files in folder (sorted by name), then one per dataset; uids must be unique."""
-    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not folder.is_dir():
+        raise DashboardError(f"{folder}: the dashboards folder does not exist")
+    files = sorted(folder.glob("*.json"))
     models = [load_dashboard_file(path, bucket_defaults) for path in files]
     bucket = bucket_defaults[BUCKET_VAR]
     models += [dataset_dashboard(spec, bucket) for spec in specs.values()]

@@ -192,7 +192,10 @@ def _dashboards(config: GrafanaConfig, specs: Mapping[str, DatasetSpec]) -> Sequ
         return all_dashboards(specs, config.dashboards_dir, defaults)
     except DashboardError as error:
         raise ProvisionError(
-            SERVICE, "dashboards", str(error), "fix the dashboard file or set DASHBOARDS_DIR"
+            SERVICE,
+            "dashboards",
+            str(error),
+            "fix the dashboard file, or set DASHBOARDS_DIR to the dashboards/ folder",
         ) from None
 
 

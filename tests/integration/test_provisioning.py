@@ -321,6 +321,29 @@ def test_a_dashboard_changed_in_grafana_is_restored(lab: Lab) -> None:
     assert _without_version(restored) == _without_version(original)
 
 
+def test_a_changed_retention_is_applied(lab: Lab) -> None:
+    if not _double_updates_buckets(lab):
+        pytest.skip("the InfluxDB double does not implement PATCH /api/v2/buckets/{id} yet")
+    run = lab.run("--only", "influxdb", INFLUX_RETENTION="14d")
+    assert run.code == 0, run.stderr
+    assert run.items[("influxdb", f"bucket {BUCKET}")] == ("updated", "retention 7d -> 14d")
+    with lab.influx_admin() as client:
+        bucket = client.buckets_api().find_bucket_by_name(BUCKET)
+    assert bucket.retention_rules[0].every_seconds == 14 * 86_400
+
+
+def test_settings_name_what_is_wrong(lab: Lab) -> None:
+    run = lab.run("--only", "influxdb", INFLUX_RETENTION="a week")
+    assert run.code == 2
+    assert "INFLUX_RETENTION='a week' is not a duration" in run.stderr
+    run = lab.run("--only", "influxdb", INFLUX_RETENTION="30m")
+    assert run.code == 2 and "at least 1h" in run.stderr
+    lab.read_token_file.write_text("token\n")
+    run = lab.run("--only", "grafana", DASHBOARDS_DIR=str(lab.secrets / "nowhere"))
+    assert run.code == 1
+    assert "dashboards folder does not exist" in run.stderr and "DASHBOARDS_DIR" in run.stderr
+
+
 def test_a_token_file_readable_by_others_is_restricted(lab: Lab) -> None:
     assert lab.run("--only", "influxdb").code == 0
     token = lab.read_token_file.read_text()
@@ -564,6 +587,13 @@ def _grafana_writes_after_first_run(dashboards: set[str]) -> dict[str, int]:
 
 def _without_version(model: dict) -> dict:
     return {k: v for k, v in model.items() if k != "version"}
+
+
+def _double_updates_buckets(lab: Lab) -> bool:
+    """Whether the InfluxDB double serves PATCH /api/v2/buckets/{id} (InfluxDB does)."""
+    with lab.influx_admin() as client:
+        path = f"/api/v2/buckets/{client.buckets_api().find_bucket_by_name(BUCKET).id}"
+    return _status_code(lab, "PATCH", path, lab.admin_token, {}) not in (404, 405, 501)
 
 
 def _token_files(lab: Lab) -> dict[str, tuple[str, int]]:
