@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import niquests
@@ -199,7 +200,7 @@ def _dashboards(config: GrafanaConfig, specs: Mapping[str, DatasetSpec]) -> Sequ
         ) from None
 
 
-def _get(fetch) -> Any:
+def _get(fetch: Callable[[], Any]) -> Any:
     """The resource, or None if Grafana answers 404."""
     try:
         return fetch()
@@ -221,7 +222,7 @@ def _probe(config: GrafanaConfig) -> None:
         raise NotReady(f"health {response.status_code}: database {body.get('database')}")
 
 
-def _secret(path, what: str, fix: str) -> str:
+def _secret(path: Path, what: str, fix: str) -> str:
     try:
         return read_secret(path)
     except SecretFileError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import requests
+import urllib3
 from influxdb_client import InfluxDBClient, Organization
 from influxdb_client.rest import ApiException
 
@@ -33,10 +34,16 @@ def provision_influx(config: InfluxConfig, report: Report, wait_s: float) -> Non
     with InfluxDBClient(
         url=config.url, token=admin_token, org=config.org, timeout=config.timeout_ms
     ) as client:
-        org = find_org(client, config)
-        report.item(SERVICE, f"org {config.org}", PRESENT)
-        buckets = ensure_buckets(client.buckets_api(), org, config, report)
-        ensure_tokens(client.authorizations_api(), org, buckets.values(), config, report)
+        try:
+            org = find_org(client, config)
+            report.item(SERVICE, f"org {config.org}", PRESENT)
+            buckets = ensure_buckets(client.buckets_api(), org, config, report)
+            ensure_tokens(client.authorizations_api(), org, buckets.values(), config, report)
+        except urllib3.exceptions.HTTPError as error:  # InfluxDB went away mid-step
+            raise ProvisionError(
+                SERVICE, config.url, f"request failed: {type(error).__name__}",
+                "check that InfluxDB is up (docker compose logs influxdb) and re-run",
+            ) from None  # fmt: skip
 
 
 def find_org(client: InfluxDBClient, config: InfluxConfig) -> Organization:
