@@ -148,7 +148,7 @@ def aggregate_panel(
     fields = [f"{name}_{fn}" for name in agg.fields for fn in agg.functions]
     extra = [f"|> filter(fn: (r) => r.window == {flux.string(window)})"]
     steps = flux.select(BUCKET_VAR, f"{spec.name}_agg", fields, tags, extra)
-    title = f"{', '.join(agg.functions)} per {agg.window} window"
+    title = f"{', '.join(agg.fields)}: {', '.join(agg.functions)} per {window} window"
     description = f"Windowed aggregates of {', '.join(agg.fields)} computed by the Spark job"
     return panel(index, title, flux.render(steps), description=description)
 
