@@ -9,6 +9,7 @@ parser (influxdb models/points.go) reports, so messages read like the real ones.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,16 @@ _TIMESTAMP = re.compile(r"-?[0-9]*")
 # Characters that matter when splitting lines, reading names and reading strings.
 _LINE_SIGNIFICANT = re.compile(r'[\\ =,"\n]')
 _STRING_SIGNIFICANT = re.compile(r'["\\]')
+# The fast path: a line whose names, tag values and unquoted values hold none of
+# whitespace, comma, equals, quote or backslash, whose strings hold no quote or backslash,
+# with one space between the sections and a timestamp. Such a line has one reading, the
+# same as the full parser's; any other line goes to the full parser.
+_PLAIN = r'[^\s,="\\]+'
+_PLAIN_FIELD = rf'{_PLAIN}=(?:"[^"\\\n]*"|{_PLAIN})'
+_FAST_LINE = re.compile(
+    rf"({_PLAIN})((?:,{_PLAIN}={_PLAIN})*) ({_PLAIN_FIELD}(?:,{_PLAIN_FIELD})*) (-?[0-9]+)"
+)
+_FAST_FIELD = re.compile(rf'({_PLAIN})=(?:"([^"\\\n]*)"|({_PLAIN}))')
 
 
 @dataclass(frozen=True)
@@ -78,12 +89,15 @@ class LineSyntaxError(ValueError):
     """One line is malformed; the message is the reason the server would give."""
 
 
-def parse(body: str, precision: str, now_ns: int) -> ParseResult:
-    """Every point of a write body, plus every malformed line (the server reports them all)."""
+def parse(body: str, precision: str, now_ns: int, fast: bool = True) -> ParseResult:
+    """Every point of a write body, plus every malformed line (the server reports them all).
+
+    fast=False reads every line with the full parser (the tests compare both).
+    """
     result = ParseResult()
-    for number, line in iter_lines(body):
+    for number, line, match in _scan_lines(body, fast):
         try:
-            result.points.append(parse_line(line, precision, now_ns))
+            result.points.append(_point(line, match, precision, now_ns))
         except LineSyntaxError as error:
             result.errors.append(LineError(number, line, str(error)))
     return result
@@ -91,15 +105,60 @@ def parse(body: str, precision: str, now_ns: int) -> ParseResult:
 
 def iter_lines(body: str) -> Iterator[tuple[int, str]]:
     """(1-based line number, line) of each line holding a point; skips blanks and comments."""
+    for number, line, _ in _scan_lines(body, fast=False):
+        yield number, line
+
+
+def _scan_lines(body: str, fast: bool) -> Iterator[tuple[int, str, re.Match[str] | None]]:
+    """As iter_lines, plus the fast path's match of each line that has one."""
     position, number = 0, 1
     while position < len(body):
-        end = _line_end(body, position)
-        raw = body[position:end]
-        line = raw.lstrip(_LEADING_WHITESPACE)
+        newline = body.find("\n", position)
+        end = len(body) if newline < 0 else newline
+        line = body[position:end].lstrip(_LEADING_WHITESPACE)
+        # A matched line holds no newline and its quotes pair up, so its newline ends it.
+        match = _FAST_LINE.fullmatch(line) if fast else None
+        if match is None:
+            end = _line_end(body, position)
+            raw = body[position:end]
+            line = raw.lstrip(_LEADING_WHITESPACE)
+            number_of_lines = raw.count("\n") + 1
+        else:
+            number_of_lines = 1
         if line and not line.startswith("#"):
-            yield number, line
-        number += raw.count("\n") + 1
+            yield number, line, match
+        number += number_of_lines
         position = end + 1
+
+
+def _point(line: str, match: re.Match[str] | None, precision: str, now_ns: int) -> Point:
+    if match is not None:
+        try:
+            return _fast_point(match, PRECISION_NS[precision])
+        except (LineSyntaxError, _NotPlain):
+            pass  # the full parser decides, and gives the reason
+    return parse_line(line, precision, now_ns)
+
+
+class _NotPlain(Exception):
+    """A matched line the fast path leaves to the full parser (duplicate tag keys)."""
+
+
+def _fast_point(match: re.Match[str], multiplier: int) -> Point:
+    measurement, tag_text, field_text, time_text = match.groups()
+    tags: tuple[tuple[str, str], ...] = ()
+    if tag_text:
+        pairs = dict(pair.split("=") for pair in tag_text[1:].split(","))
+        if len(pairs) != tag_text.count(","):
+            raise _NotPlain
+        tags = tuple(sorted(pairs.items()))
+    fields: dict[str, Field] = {}
+    for key, text, token in _FAST_FIELD.findall(field_text):
+        if token:
+            fields[key] = (number_value if token[0] in _NUMBER_START else boolean_value)(token)
+        else:
+            fields[key] = Field(STRING, text)
+    return Point(measurement, tags, fields, timestamp_ns(time_text, multiplier))
 
 
 def _line_end(body: str, start: int) -> int:
@@ -294,13 +353,14 @@ def _string_value(cursor: _Cursor) -> Field:
 
 def number_value(token: str) -> Field:
     """A float, an integer (i suffix) or an unsigned integer (u suffix)."""
-    if _INTEGER.fullmatch(token):
+    suffix = token[-1:]  # a float never ends in i or u: one pattern to try, not three
+    if suffix == "i" and _INTEGER.fullmatch(token):
         return Field(INTEGER, _bounded(token[:-1], _INT64_MIN, _INT64_MAX, "integer", "ParseInt"))
-    if _UNSIGNED.fullmatch(token):
+    if suffix == "u" and _UNSIGNED.fullmatch(token):
         return Field(UNSIGNED, _bounded(token[:-1], 0, _UINT64_MAX, "unsigned", "ParseUint"))
     if _FLOAT.fullmatch(token):
         value = float(token)
-        if value in (float("inf"), float("-inf")):
+        if math.isinf(value):
             raise LineSyntaxError("invalid float")
         return Field(FLOAT, value)
     raise LineSyntaxError("invalid number")
