@@ -1,8 +1,8 @@
 """foreachBatch sinks: data points, aggregates, dead letters and alerts of one micro-batch.
 
-Points go to InfluxDB from the executors, one batched gzip request per few thousand lines
-per partition; the executors send back only counts and latencies, which the driver writes
-to the pipeline bucket.
+Points go to InfluxDB from the executors, one batched gzip request per few thousand lines;
+the lines are built in the JVM and reach Python as text. The executors send back only
+counts and latencies, which the driver writes to the pipeline bucket.
 """
 
 from __future__ import annotations
@@ -13,14 +13,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pyspark.core.rdd import RDD
+from pyspark.serializers import UTF8Deserializer
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from streamlab.specs import Aggregation, DatasetSpec
 
 from .derived import aggregate_columns, alerts, window_seconds
-from .influx import InfluxTarget, write_lines
-from .lineprotocol import line, lines, point_time_ns
+from .influx import InfluxTarget, LineWriter, chunks, write_lines
+from .linecolumns import line_column
+from .lineprotocol import line, point_time_ns
 from .parsing import deadletters, valid_rows
+
+Result = tuple[int, list[int]]
 
 
 @dataclass(frozen=True)
@@ -31,42 +37,72 @@ class BatchContext:
     kafka_bootstrap: str
 
 
-def _write_partition(
-    target: InfluxTarget, spec: DatasetSpec
-) -> Callable[[Iterator[Any]], Iterator[tuple[int, list[int]]]]:
-    tags, fields = spec.tags, spec.field_names
+def _write_partition(target: InfluxTarget) -> Callable[[Iterator[str]], Iterator[Result]]:
+    """Items are "<sent_ms> <line>"; each chunk of batch_lines lines is one request."""
 
-    def write(rows: Iterator[Any]) -> Iterator[tuple[int, list[int]]]:
-        batch = [row.asDict() for row in rows]
-        if not batch:
-            return
-        written = write_lines(target, lines(spec.name, batch, tags, fields))
-        done_ms = int(time.time() * 1000)
-        yield written, [done_ms - r["sent_ms"] for r in batch if r["sent_ms"] is not None]
+    def write(items: Iterator[str]) -> Iterator[Result]:
+        written, latencies = 0, []
+        with LineWriter(target) as writer:
+            for chunk in chunks(items, target.batch_lines):
+                sent_ms, lines = _split(chunk)
+                writer.write(lines)
+                done_ms = int(time.time() * 1000)
+                written += len(lines)
+                latencies.extend(done_ms - sent for sent in sent_ms)
+        yield written, latencies
 
     return write
 
 
+def _split(items: list[str]) -> tuple[list[int], list[str]]:
+    sent_ms, lines = [], []
+    for item in items:
+        sent, _, text = item.partition(" ")
+        lines.append(text)
+        if sent:
+            sent_ms.append(int(sent))
+    return sent_ms, lines
+
+
+def _text_rdd(frame: DataFrame) -> RDD[str]:
+    """A one-string-column frame as an RDD of str that reaches Python as UTF-8 text, as
+    DataFrame.toJSON does, instead of pickled Rows."""
+    jvm = frame.sparkSession.sparkContext._jvm
+    strings = getattr(frame._jdf, "as")(jvm.org.apache.spark.sql.Encoders.STRING())
+    return RDD(strings.toJavaRDD(), frame.sparkSession.sparkContext, UTF8Deserializer())
+
+
 def write_points(valid: DataFrame, ctx: BatchContext) -> tuple[int, list[int]]:
-    """Writes a batch's rows as points; returns (points written, per-row latencies in ms)."""
-    columns = [*ctx.spec.tags, *ctx.spec.field_names, "ts_us", "seq", "sent_ms"]
-    results = valid.select(*columns).rdd.mapPartitions(_write_partition(ctx.data, ctx.spec))
+    """Writes a batch's rows as points; returns (points written, per-row latencies in ms).
+
+    The lines are built in the JVM (linecolumns.py); Python only chunks, gzips and posts.
+    """
+    spec = ctx.spec
+    text = line_column(valid, spec.name, spec.tags, spec.field_names)
+    sent = F.coalesce(F.col("sent_ms").cast("string"), F.lit(""))
+    items = valid.where(text.isNotNull()).select(F.concat(sent, F.lit(" "), text))
     written, latencies = 0, []
-    for count, lat in results.collect():
+    for count, lat in _text_rdd(items).mapPartitions(_write_partition(ctx.data)).collect():
         written += count
         latencies.extend(lat)
     return written, latencies
 
 
-def _to_kafka(frame: DataFrame | None, topic: str, bootstrap: str) -> None:
-    if frame is None:
-        return
-    (
-        frame.write.format("kafka")
-        .option("kafka.bootstrap.servers", bootstrap)
-        .option("topic", topic)
-        .save()
+def kafka_messages(parsed: DataFrame, valid: DataFrame, spec: DatasetSpec) -> DataFrame:
+    """Dead letters and alerts as one frame with a topic column: one Kafka write per batch."""
+    no_key = F.lit(None).cast("string").alias("key")
+    messages = deadletters(parsed, spec).select(
+        F.lit(spec.deadletter_topic).alias("topic"), no_key, "value"
     )
+    alerting = alerts(valid, spec)
+    if alerting is not None:
+        topic = F.lit(spec.alerts_topic).alias("topic")
+        messages = messages.unionByName(alerting.select(topic, "key", "value"))
+    return messages
+
+
+def _to_kafka(messages: DataFrame, bootstrap: str) -> None:
+    messages.write.format("kafka").option("kafka.bootstrap.servers", bootstrap).save()
 
 
 def pipeline_line(ctx: BatchContext, batch_id: int, written: int, latencies: list[int]) -> str:
@@ -79,19 +115,30 @@ def pipeline_line(ctx: BatchContext, batch_id: int, written: int, latencies: lis
     return line("spark_sink", {"dataset": ctx.spec.name}, fields, time.time_ns())
 
 
+def _cached(parsed: DataFrame) -> DataFrame:
+    """The batch as it is kept for its several scans; the raw record only where it is needed,
+    in dead letters (most of a row's bytes, and valid rows never read it again)."""
+    record = F.when(F.col("reason").isNotNull(), F.col("record")).alias("record")
+    return parsed.select(*[record if c == "record" else c for c in parsed.columns]).persist()
+
+
 def process_batch(ctx: BatchContext) -> Callable[[DataFrame, int], None]:
-    """The foreachBatch function of a dataset's `sinks` query (parsed Kafka records in)."""
+    """The foreachBatch function of a dataset's `sinks` query (parsed Kafka records in).
+
+    The batch is read from Kafka and parsed once (persisted). Dead letters and alerts go
+    first, in one Kafka write: once a batch's points are visible, only the pipeline point
+    and the commit remain, so a query stopped then rarely re-sends a batch's messages.
+    """
 
     def run(parsed: DataFrame, batch_id: int) -> None:
-        parsed.persist()
+        cached = _cached(parsed)
         try:
-            valid = valid_rows(parsed, ctx.spec)
+            valid = valid_rows(cached, ctx.spec)
+            _to_kafka(kafka_messages(cached, valid, ctx.spec), ctx.kafka_bootstrap)
             written, latencies = write_points(valid, ctx)
-            _to_kafka(deadletters(parsed, ctx.spec), ctx.spec.deadletter_topic, ctx.kafka_bootstrap)
-            _to_kafka(alerts(valid, ctx.spec), ctx.spec.alerts_topic, ctx.kafka_bootstrap)
             write_lines(ctx.pipeline, [pipeline_line(ctx, batch_id, written, latencies)])
         finally:
-            parsed.unpersist()
+            cached.unpersist()
 
     return run
 
