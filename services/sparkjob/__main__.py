@@ -18,6 +18,7 @@ def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # one INFO line per JVM call
     try:
         settings = Settings.load()
         config = JobConfig.from_settings(settings)

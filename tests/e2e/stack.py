@@ -11,6 +11,7 @@ import io
 import json
 import os
 import subprocess
+import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,28 +140,30 @@ class Stack:
     # --- the raw layer ------------------------------------------------------------------
 
     def parquet_rows(self, dataset: str) -> int:
-        """Rows in the dataset's Parquet raw layer, read file by file from inside the stack."""
+        """Rows in the dataset's Parquet raw layer, copied out of the stack in one tar stream."""
         import pyarrow.parquet as pq
 
         total = 0
-        for path in self._parquet_files(dataset):
-            data = self._read_raw_file(path)
-            total += pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
+        with tarfile.open(fileobj=io.BytesIO(self._raw_layer_tar(dataset))) as archive:
+            for member in archive.getmembers():
+                name = member.name
+                if member.isfile() and name.endswith(".parquet") and "/_" not in name:
+                    data = archive.extractfile(member).read()
+                    total += pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
         return total
 
-    def _parquet_files(self, dataset: str) -> list[str]:
+    def _raw_layer_tar(self, dataset: str) -> bytes:
         if self.profile == "full":
-            root = f"/streamlab/raw/{dataset}"
-            out = self.exec_bytes("namenode", "hdfs", "dfs", "-ls", "-R", "-C", root).decode()
-        else:
-            root = f"/data/lake/raw/{dataset}"
-            out = self.exec_bytes("spark-job", "find", root, "-name", "*.parquet").decode()
-        return [p for p in out.split() if p.endswith(".parquet") and "/_" not in p]
-
-    def _read_raw_file(self, path: str) -> bytes:
-        if self.profile == "full":
-            return self.exec_bytes("namenode", "hdfs", "dfs", "-cat", path)
-        return self.exec_bytes("spark-job", "cat", path)
+            # One JVM for the whole copy: `hdfs dfs -cat` per file costs a JVM start each.
+            script = (
+                f"rm -rf /tmp/e2e-raw && mkdir -p /tmp/e2e-raw && "
+                f"hdfs dfs -get /streamlab/raw/{dataset} /tmp/e2e-raw/ && "
+                f"tar -C /tmp/e2e-raw -cf - ."
+            )
+            return self.exec_bytes("namenode", "bash", "-c", script)
+        return self.exec_bytes(
+            "spark-job", "tar", "-C", f"/data/lake/raw/{dataset}", "-cf", "-", "."
+        )
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float, every: float = 2.0) -> T:
