@@ -7,13 +7,16 @@ reference; the tests check that both write the same text for the same values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from streamlab.specs import DatasetSpec
+
 from .lineprotocol import SEQ_SLOTS
+from .parsing import SPARK_TYPES
 
 _MEASUREMENT_ESCAPES = str.maketrans({",": "\\,", " ": "\\ ", "\\": "\\\\"})
 _TAG_ESCAPES = str.maketrans({",": "\\,", " ": "\\ ", "=": "\\=", "\\": "\\\\"})
@@ -25,6 +28,12 @@ _SHORTEST_DOUBLE = ("com.fasterxml.jackson.core.io.NumberOutput", "toString")
 # Below this |ts_us|, ts_us * 1000 fits a long; beyond, the sum is made in decimal.
 _LONG_SAFE_US = 9_000_000_000_000_000
 _TINY = 1e-320
+# Fixed notation for |x| in [1e-4, 1e16): 16 digits before the point, 21 after.
+_PLAIN_DECIMAL = "decimal(38,21)"
+_TYPES_BY_NAME = {
+    "double": T.DoubleType(), "bigint": T.LongType(), "boolean": T.BooleanType(),
+    "string": T.StringType(),
+}  # fmt: skip
 
 
 def _escaped(value: Column, characters: str) -> Column:
@@ -32,40 +41,32 @@ def _escaped(value: Column, characters: str) -> Column:
     return F.regexp_replace(value, pattern, _BACKSLASH_BEFORE)
 
 
+def _shortest(number: Column) -> Column:
+    """The double's shortest round-trip digits, in Java's format (1.0E-5, 123.45)."""
+    digits = F.call_function("java_method", *map(F.lit, _SHORTEST_DOUBLE), number, F.lit(True))
+    return F.when(number.isNotNull(), digits)  # reflection refuses a null double
+
+
 def _python_float(java: Column) -> Column:
-    """Java's double format (1.0E-5, 1.0E7, 123.45) rewritten as Python's repr (1e-05,
-    10000000.0, 123.45): Java uses exponents outside [1e-3, 1e7), Python outside [1e-4, 1e16)."""
-    parts = r"^(-?)([0-9])\.([0-9]+)E(-?[0-9]+)$"
-    sign, lead = F.regexp_extract(java, parts, 1), F.regexp_extract(java, parts, 2)
-    fraction = F.regexp_extract(java, parts, 3)
-    fraction = F.when(fraction == "0", F.lit("")).otherwise(fraction)
-    exponent = F.regexp_extract(java, parts, 4).try_cast("int")
-    digits = F.concat(lead, fraction)
-    scientific = F.concat(
-        sign, lead, F.when(fraction == "", "").otherwise(F.concat(F.lit("."), fraction)),
-        F.lit("e"), F.when(exponent < 0, "-").otherwise("+"),
-        F.when(F.abs(exponent) < 10, "0").otherwise(""), F.abs(exponent).cast("string"),
-    )  # fmt: skip
-    small = F.concat(sign, F.lit("0."), F.repeat(F.lit("0"), -exponent - 1), digits)
-    whole = F.length(digits) <= exponent + 1
-    large = F.concat(
-        sign,
-        F.when(whole, F.concat(F.rpad(digits, exponent + 1, "0"), F.lit(".0"))).otherwise(
-            F.concat(digits.substr(F.lit(1), exponent + 1), F.lit("."),
-                     digits.substr(exponent + 2, F.lit(17)))
-        ),
-    )  # fmt: skip
+    """Java's double format rewritten as Python's repr. Java uses an exponent outside
+    [1e-3, 1e7) (1.0E7, 1.5E-4), Python outside [1e-4, 1e16) (1e+16, 1.5e-05)."""
+    exponent = F.regexp_extract(java, r"E(-?[0-9]+)$", 1).try_cast("int")
+    # Written out in decimal, the trailing zeros of the fixed scale trimmed: 10000000.0
+    plain = java.cast(_PLAIN_DECIMAL).cast("string")
+    plain = F.regexp_replace(F.regexp_replace(plain, "0+$", ""), r"\.$", ".0")
+    scientific = F.regexp_replace(java, r"\.0E", "E")  # 1.0E16 -> 1E16
+    scientific = F.regexp_replace(scientific, r"E(?<s>-?)(?<d>[0-9])$", "E${s}0${d}")
+    scientific = F.regexp_replace(F.regexp_replace(scientific, "E-", "e-"), "E", "e+")
     return (
         F.when(~java.contains("E"), java)
-        .when((exponent >= 16) | (exponent < -4), scientific)
-        .when(exponent < 0, small)
-        .otherwise(large)
+        .when(exponent.between(-4, 15), plain)
+        .otherwise(scientific)
     )
 
 
-def _float_text(value: Column) -> Column:
+def _float_text(value: Column, java: Column) -> Column:
+    """lineprotocol's repr(value); java = _shortest(value), computed once beforehand."""
     number = value.cast("double")
-    java = F.call_function("java_method", *map(F.lit, _SHORTEST_DOUBLE), number, F.lit(True))
     finite = ~F.isnan(number) & (F.abs(number) != float("inf"))
     # Java writes at least two digits: 4.9E-324 where Python's one digit, 5e-324, reads
     # back as the same double (only the smallest subnormals have a one-digit form).
@@ -74,14 +75,14 @@ def _float_text(value: Column) -> Column:
     return F.when(finite & tiny, one_digit).when(finite, _python_float(java))
 
 
-def _field_text(value: Column, kind: T.DataType) -> Column:
+def _field_text(value: Column, kind: T.DataType, java: Column | None) -> Column:
     """A field's value as lineprotocol._field_value writes it; null when it writes none."""
     if isinstance(kind, T.BooleanType):
         return F.when(value, "true").when(~value, "false")
     if isinstance(kind, T.IntegralType):
         return F.concat(value.cast("string"), F.lit("i"))
-    if isinstance(kind, (T.DoubleType, T.FloatType)):
-        return _float_text(value)
+    if isinstance(kind, (T.DoubleType, T.FloatType)) and java is not None:
+        return _float_text(value, java)
     if isinstance(kind, T.StringType):
         text = F.replace(_escaped(value, '"\\'), F.lit("\n"), F.lit("\\n"))
         return F.concat(F.lit('"'), text, F.lit('"'))
@@ -103,23 +104,47 @@ def _time_text(ts_us: Column, seq: Column) -> Column:
     return F.when(safe, in_long).otherwise(in_decimal)
 
 
-def line_column(
-    frame: DataFrame,
-    measurement: str,
-    tag_names: Iterable[str],
-    field_names: Iterable[str],
-) -> Column:
-    """lineprotocol.lines() of one row of `frame` (which has ts_us and seq columns): the
-    line, or null where lines() skips the row (no field has a value)."""
-    types = {f.name: f.dataType for f in frame.schema.fields}
-    tags = [_tag_text(name, F.col(name)) for name in sorted(tag_names)]
-    fields = [
-        F.concat(F.lit(f"{name.translate(_TAG_ESCAPES)}="), _field_text(F.col(name), types[name]))
-        for name in field_names
-    ]
-    field_text = F.concat_ws(",", *fields)
-    text = F.concat(
-        F.lit(measurement.translate(_MEASUREMENT_ESCAPES)), *tags, F.lit(" "), field_text,
-        F.lit(" "), _time_text(F.col("ts_us"), F.col("seq")),
-    )  # fmt: skip
-    return F.when(field_text != "", text)
+class LineBuilder:
+    """lineprotocol.lines() as two projections in the JVM: first each float's shortest
+    digits (one reflective call per value), then the line.
+
+    Built once per query, not per micro-batch: building it takes a few hundred calls into
+    the JVM, and a smaller plan is analysed faster each batch.
+    """
+
+    def __init__(
+        self, measurement: str, tag_names: Iterable[str], fields: Mapping[str, T.DataType]
+    ) -> None:
+        floats = [n for n, kind in fields.items() if isinstance(kind, (T.DoubleType, T.FloatType))]
+        self._digits = {name: f"_shortest_{i}" for i, name in enumerate(floats)}
+        self._first = [
+            _shortest(F.col(name).cast("double")).alias(alias)
+            for name, alias in self._digits.items()
+        ]
+        self._line = self._line_of(measurement, sorted(tag_names), fields)
+
+    def _line_of(
+        self, measurement: str, tags: list[str], fields: Mapping[str, T.DataType]
+    ) -> Column:
+        field_texts = [
+            F.concat(F.lit(f"{name.translate(_TAG_ESCAPES)}="), _field_text(
+                F.col(name), kind, F.col(self._digits[name]) if name in self._digits else None
+            ))
+            for name, kind in fields.items()
+        ]  # fmt: skip
+        # concat is null when a part is: no line where no field has a value.
+        return F.concat(
+            F.lit(measurement.translate(_MEASUREMENT_ESCAPES)),
+            *[_tag_text(name, F.col(name)) for name in tags], F.lit(" "),
+            F.nullif(F.concat_ws(",", *field_texts), F.lit("")), F.lit(" "),
+            _time_text(F.col("ts_us"), F.col("seq")),
+        )  # fmt: skip
+
+    def lines(self, frame: DataFrame, *keep: str) -> DataFrame:
+        """A `line` column (null where lines() skips the row) and the `keep` columns."""
+        return frame.select("*", *self._first).select(self._line.alias("line"), *keep)
+
+
+def spec_field_types(spec: DatasetSpec) -> dict[str, T.DataType]:
+    """The Spark type of each field of a spec, as parsing.parse() casts it, in spec order."""
+    return {f.name: _TYPES_BY_NAME[SPARK_TYPES[f.type]] for f in spec.fields}

@@ -22,7 +22,7 @@ from streamlab.specs import Aggregation, DatasetSpec
 
 from .derived import aggregate_columns, alerts, window_seconds
 from .influx import InfluxTarget, LineWriter, chunks, write_lines
-from .linecolumns import line_column
+from .linecolumns import LineBuilder, spec_field_types
 from .lineprotocol import line, point_time_ns
 from .parsing import deadletters, valid_rows
 
@@ -72,17 +72,27 @@ def _text_rdd(frame: DataFrame) -> RDD[str]:
     return RDD(strings.toJavaRDD(), frame.sparkSession.sparkContext, UTF8Deserializer())
 
 
-def write_points(valid: DataFrame, ctx: BatchContext) -> tuple[int, list[int]]:
+class PointItems:
+    """ "<sent_ms> <line>" of each valid row that has a point; the columns built once."""
+
+    def __init__(self, spec: DatasetSpec) -> None:
+        self._lines = LineBuilder(spec.name, spec.tags, spec_field_types(spec))
+        sent = F.coalesce(F.col("sent_ms").cast("string"), F.lit(""))
+        self._item = F.concat(sent, F.lit(" "), F.col("line")).alias("item")
+        self._has_line = F.col("line").isNotNull()
+
+    def of(self, valid: DataFrame) -> DataFrame:
+        return self._lines.lines(valid, "sent_ms").where(self._has_line).select(self._item)
+
+
+def write_points(valid: DataFrame, items: PointItems, target: InfluxTarget) -> Result:
     """Writes a batch's rows as points; returns (points written, per-row latencies in ms).
 
     The lines are built in the JVM (linecolumns.py); Python only chunks, gzips and posts.
     """
-    spec = ctx.spec
-    text = line_column(valid, spec.name, spec.tags, spec.field_names)
-    sent = F.coalesce(F.col("sent_ms").cast("string"), F.lit(""))
-    items = valid.where(text.isNotNull()).select(F.concat(sent, F.lit(" "), text))
+    results = _text_rdd(items.of(valid)).mapPartitions(_write_partition(target)).collect()
     written, latencies = 0, []
-    for count, lat in _text_rdd(items).mapPartitions(_write_partition(ctx.data)).collect():
+    for count, lat in results:
         written += count
         latencies.extend(lat)
     return written, latencies
@@ -129,13 +139,14 @@ def process_batch(ctx: BatchContext) -> Callable[[DataFrame, int], None]:
     first, in one Kafka write: once a batch's points are visible, only the pipeline point
     and the commit remain, so a query stopped then rarely re-sends a batch's messages.
     """
+    items = PointItems(ctx.spec)
 
     def run(parsed: DataFrame, batch_id: int) -> None:
         cached = _cached(parsed)
         try:
             valid = valid_rows(cached, ctx.spec)
             _to_kafka(kafka_messages(cached, valid, ctx.spec), ctx.kafka_bootstrap)
-            written, latencies = write_points(valid, ctx)
+            written, latencies = write_points(valid, items, ctx.data)
             write_lines(ctx.pipeline, [pipeline_line(ctx, batch_id, written, latencies)])
         finally:
             cached.unpersist()

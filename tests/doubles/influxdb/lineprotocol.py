@@ -51,7 +51,7 @@ _PLAIN_FIELD = rf'{_PLAIN}=(?:"[^"\\\n]*"|{_PLAIN})'
 _FAST_LINE = re.compile(
     rf"({_PLAIN})((?:,{_PLAIN}={_PLAIN})*) ({_PLAIN_FIELD}(?:,{_PLAIN_FIELD})*) (-?[0-9]+)"
 )
-_FAST_FIELD = re.compile(rf'({_PLAIN})=(?:"([^"\\\n]*)"|({_PLAIN}))')
+_FAST_FIELD = re.compile(rf'({_PLAIN})=(?:"([^"\\\n]*)"|({_FLOAT.pattern})(?=,|$)|({_PLAIN}))')
 
 
 @dataclass(frozen=True)
@@ -153,12 +153,22 @@ def _fast_point(match: re.Match[str], multiplier: int) -> Point:
             raise _NotPlain
         tags = tuple(sorted(pairs.items()))
     fields: dict[str, Field] = {}
-    for key, text, token in _FAST_FIELD.findall(field_text):
-        if token:
+    for key, text, decimal, token in _FAST_FIELD.findall(field_text):
+        if decimal:
+            fields[key] = _float(decimal)
+        elif token:
             fields[key] = (number_value if token[0] in _NUMBER_START else boolean_value)(token)
         else:
             fields[key] = Field(STRING, text)
     return Point(measurement, tags, fields, timestamp_ns(time_text, multiplier))
+
+
+def _float(token: str) -> Field:
+    """A token _FLOAT matches (as in number_value)."""
+    value = float(token)
+    if math.isinf(value):
+        raise LineSyntaxError("invalid float")
+    return Field(FLOAT, value)
 
 
 def _line_end(body: str, start: int) -> int:
@@ -359,10 +369,7 @@ def number_value(token: str) -> Field:
     if suffix == "u" and _UNSIGNED.fullmatch(token):
         return Field(UNSIGNED, _bounded(token[:-1], 0, _UINT64_MAX, "unsigned", "ParseUint"))
     if _FLOAT.fullmatch(token):
-        value = float(token)
-        if math.isinf(value):
-            raise LineSyntaxError("invalid float")
-        return Field(FLOAT, value)
+        return _float(token)
     raise LineSyntaxError("invalid number")
 
 

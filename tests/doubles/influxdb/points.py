@@ -37,7 +37,8 @@ class PointStore:
 
     def __init__(self) -> None:
         self._series: dict[str, dict[SeriesKey, dict[int, dict[str, Field]]]] = {}
-        self._field_types: dict[tuple[str, str, str], str] = {}
+        # (bucket id, measurement) -> field name -> kind
+        self._field_types: dict[tuple[str, str], dict[str, str]] = {}
 
     def write(self, bucket_id: str, points: Iterable[Point], cutoff_ns: int | None) -> WriteOutcome:
         written, dropped, beyond_retention, reason = 0, 0, 0, None
@@ -57,8 +58,9 @@ class PointStore:
         return WriteOutcome(written, dropped, reason)
 
     def _type_conflict(self, bucket_id: str, point: Point) -> str | None:
+        known_types = self._field_types.get((bucket_id, point.measurement), {})
         for name, value in point.fields.items():
-            known = self._field_types.get((bucket_id, point.measurement, name))
+            known = known_types.get(name)
             if known and known != value.kind:
                 return (
                     f'field type conflict: input field "{name}" on measurement '
@@ -67,8 +69,9 @@ class PointStore:
         return None
 
     def _store(self, bucket_id: str, point: Point) -> None:
+        known_types = self._field_types.setdefault((bucket_id, point.measurement), {})
         for name, value in point.fields.items():
-            self._field_types[(bucket_id, point.measurement, name)] = value.kind
+            known_types[name] = value.kind
         series = self._series.setdefault(bucket_id, {})
         times = series.setdefault((point.measurement, point.tags), {})
         times.setdefault(point.time_ns, {}).update(point.fields)
@@ -102,6 +105,8 @@ def _without_time_field(point: Point) -> Point:
 
 
 def _reserved_name(point: Point) -> str | None:
+    if not _may_be_reserved(point):
+        return None
     measurement = point.measurement
     if "time" in point.fields:
         return f'invalid field name: input field "time" on measurement "{measurement}" is invalid'
@@ -117,6 +122,15 @@ def _reserved_name(point: Point) -> str | None:
                 "with an underscore are reserved for InfluxDB system use"
             )
     return None
+
+
+def _may_be_reserved(point: Point) -> bool:
+    """A quick look for "time" or a leading underscore; _reserved_name says which."""
+    if "time" in point.fields or point.measurement[:1] == "_":
+        return True
+    if any(key == "time" or key[:1] == "_" for key, _ in point.tags):
+        return True
+    return any(name[:1] == "_" for name in point.fields)
 
 
 def _as_record(key: SeriesKey, time_ns: int, fields: dict[str, Field]) -> dict[str, Any]:

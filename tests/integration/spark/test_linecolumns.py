@@ -8,9 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pyspark.sql import DataFrame
+from pyspark.sql.types import DataType
 
 from doubles.influxdb.lineprotocol import parse
-from sparkjob.linecolumns import line_column
+from sparkjob.linecolumns import LineBuilder
 from sparkjob.lineprotocol import lines
 
 pytestmark = pytest.mark.integration
@@ -51,6 +53,11 @@ def rows() -> list[dict[str, Any]]:
     return out
 
 
+def types(frame: DataFrame, fields: list[str]) -> dict[str, DataType]:
+    by_name = {f.name: f.dataType for f in frame.schema.fields}
+    return {name: by_name[name] for name in fields}
+
+
 def python_line(row: dict[str, Any], fields: list[str]) -> str | None:
     if row["r"] is not None:  # Spark hands Python a float column as the float32's double
         row = {**row, "r": struct.unpack("f", struct.pack("f", row["r"]))[0]}
@@ -62,8 +69,8 @@ def python_line(row: dict[str, Any], fields: list[str]) -> str | None:
 def test_jvm_lines_equal_python_lines(spark, fields: list[str]) -> None:
     data = rows()
     frame = spark.createDataFrame([tuple(r.values()) for r in data], SCHEMA)
-    column = line_column(frame, "my meas,x", ["tag", "t a,g"], fields)
-    jvm = [r[0] for r in frame.select(column).collect()]
+    builder = LineBuilder("my meas,x", ["tag", "t a,g"], types(frame, fields))
+    jvm = [r.line for r in builder.lines(frame).collect()]
     python = [python_line(row, fields) for row in data]
     assert jvm == python
     assert jvm[-1] is None and sum(line is not None for line in jvm) > 3000
@@ -74,7 +81,8 @@ def test_jvm_lines_parse_as_written(spark) -> None:
         [("a b", 1.5, 7, True, 'say "hi"\\', 1_000, 3)],
         "tag string, f double, i bigint, b boolean, s string, ts_us bigint, seq bigint",
     )
-    (row,) = frame.select(line_column(frame, "m", ["tag"], ["f", "i", "b", "s"])).collect()
+    builder = LineBuilder("m", ["tag"], types(frame, ["f", "i", "b", "s"]))
+    (row,) = builder.lines(frame).collect()
     result = parse(row[0], "ns", 0)
     assert result.errors == []
     (point,) = result.points
@@ -90,4 +98,4 @@ def test_unsupported_field_types_are_refused(spark) -> None:
         [(Decimal("1.50"), 2, 3)], "d decimal(10,2), ts_us bigint, seq bigint"
     )
     with pytest.raises(TypeError, match="decimal"):
-        line_column(frame, "m", [], ["d"])
+        LineBuilder("m", [], types(frame, ["d"]))
