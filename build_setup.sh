@@ -125,12 +125,15 @@ start_stack() {
   say "starting the ${profile} stack; waiting for every service to be healthy"
   if ! ./compose.sh up -d --wait --wait-timeout "$(value STACK_WAIT_TIMEOUT_S)" --remove-orphans; then
     ./compose.sh ps -a --format 'table {{.Service}}\t{{.State}}\t{{.Status}}' >&2 || true
-    die "the stack did not become healthy. See the logs of the service that is not healthy:
+    die "the stack did not start or did not become healthy (the lines above say which service). See its logs:
        ./compose.sh logs <service>   (memory: docker stats; ports: settings.env)"
   fi
-  local code
-  code="$(docker inspect --format '{{.State.ExitCode}}' "$(./compose.sh ps -aq provisioner)")"
-  ./compose.sh logs --no-log-prefix provisioner | sed 's/^/[provisioner] /'
+  local id code started
+  id="$(./compose.sh ps -aq provisioner)"
+  code="$(docker inspect --format '{{.State.ExitCode}}' "${id}")"
+  started="$(docker inspect --format '{{.State.StartedAt}}' "${id}")"
+  # The one-shot container is reused by each run: show this run's report only.
+  docker logs --since "${started}" "${id}" 2>&1 | sed 's/^/[provisioner] /'
   [ "${code}" = "0" ] || die "provisioning failed (exit ${code}): the lines above name the service and the fix"
 }
 
