@@ -11,6 +11,7 @@
 #   SPARK_YARN_AM_MEMORY [512m]  SPARK_EXECUTOR_PYTHON [/usr/bin/python3]
 #   HDFS_NAMENODE_URI [unset]: hdfs://namenode:9000; renders core-site.xml for HDFS clients
 #   YARN_RESOURCEMANAGER_HOST [unset]: renders yarn-site.xml for SPARK_MASTER=yarn
+#   SPARKJOB_READY_FILE [unset]: the job writes it once every query has processed a batch
 set -euo pipefail
 
 render_hadoop_conf() {
@@ -80,6 +81,9 @@ run_job() {
   if [ "${SPARK_MASTER:-}" = "yarn" ] && [ -z "${YARN_RESOURCEMANAGER_HOST:-}" ]; then
     echo "entrypoint: SPARK_MASTER=yarn needs YARN_RESOURCEMANAGER_HOST (e.g. resourcemanager)" >&2
     exit 2
+  fi
+  if [ -n "${SPARKJOB_READY_FILE:-}" ]; then
+    rm -f "${SPARKJOB_READY_FILE}"  # a restarted container is ready again only once processing
   fi
   echo "entrypoint: submitting the StreamLab job to ${SPARK_MASTER:-local[2]}"
   exec spark-submit /opt/streamlab/submit_job.py

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Healthcheck by role: master and worker answer on their web UI; the job driver has a running
-# application (its streaming queries start right after).
+# application whose queries have all processed a batch.
 set -euo pipefail
 
 get() {
@@ -14,6 +14,13 @@ PY
 case "${1:-job}" in
   master) get "http://localhost:${SPARK_MASTER_WEBUI_PORT:-8080}/json/" | grep -q '"status": "ALIVE"' ;;
   worker) get "http://localhost:${SPARK_WORKER_WEBUI_PORT:-8081}/json/" >/dev/null ;;
-  job) get http://localhost:4040/api/v1/applications | grep -q '"id"' ;;
+  job)
+    # The job writes SPARKJOB_READY_FILE once every query has processed its first batch.
+    if [ -n "${SPARKJOB_READY_FILE:-}" ] && [ ! -f "${SPARKJOB_READY_FILE}" ]; then
+      echo "the job's queries have not all processed a batch yet" >&2
+      exit 1
+    fi
+    get http://localhost:4040/api/v1/applications | grep -q '"id"'
+    ;;
   *) echo "healthcheck: unknown role $1 (master, worker, job)" >&2; exit 2 ;;
 esac
