@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # StreamLab spark image entry point: the role is the command.
 #   master   standalone master            (SPARK_MASTER_HOST, SPARK_MASTER_PORT, SPARK_MASTER_WEBUI_PORT)
-#   worker   standalone worker            (SPARK_MASTER_URL, SPARK_WORKER_CORES, SPARK_WORKER_MEMORY)
+#   worker   standalone worker            (SPARK_MASTER_URL, SPARK_WORKER_CORES, SPARK_WORKER_MEMORY,
+#                                          SPARK_WORKER_DIR)
 #   job      the StreamLab job driver     (SPARK_MASTER = yarn | spark://... | local[N])
 #   anything else runs as given (spark-submit, pyspark, bash ...), with the rendered config.
 # Environment (defaults in brackets):
@@ -74,6 +75,7 @@ run_worker() {
     --cores "${SPARK_WORKER_CORES:-1}" \
     --memory "${SPARK_WORKER_MEMORY:-1g}" \
     --webui-port "${SPARK_WORKER_WEBUI_PORT:-8081}" \
+    --work-dir "${SPARK_WORKER_DIR:-/opt/streamlab/work/worker}" \
     "${SPARK_MASTER_URL:-spark://spark-master:7077}"
 }
 
