@@ -12,8 +12,8 @@ write the double stores to the last, points/s = (points - the first write's poin
 (last write's time - first write's time). Query start-up and the planning of the first
 micro-batch are outside the window; gaps between later micro-batches are inside it.
 The batched sink reads 200k rows, the per-row one 10k (at its pace, 10 s or so).
-Both runs share one SparkSession with the JIT the job runs with (the test harness's
-C1-only setting shortens test start-up but is not how the job runs).
+All runs share one SparkSession with the job's SQL settings (sparkjob.session) and the
+JIT the job runs with (the test harness's C1-only setting shortens test start-up only).
 The double measures itself too: its line parsing bounds the batched figure.
 The last line printed is one JSON object.
 """
@@ -47,6 +47,7 @@ from sparkjob.job import start  # noqa: E402
 from sparkjob.lineprotocol import lines  # noqa: E402
 from sparkjob.parsing import parse, valid_rows  # noqa: E402
 from sparkjob.queries import kafka_stream  # noqa: E402
+from sparkjob.session import JOB_SQL_CONF  # noqa: E402
 from sparkjob.sinks import BatchContext, process_batch  # noqa: E402
 from streamlab.settings import Settings  # noqa: E402
 from streamlab.specs import RateSpec  # noqa: E402
@@ -57,8 +58,9 @@ TIMING = (
     "steady state: (points - first write's points) / (last write's time - first write's time), "
     "times when the double stored them"
 )
-# The job's JVM as it runs: the harness's C1-only JIT flag is for short test runs.
-JOB_JVM = {"spark.driver.extraJavaOptions": "-XX:+TieredCompilation"}
+# The job's session: its SQL settings, and its JVM's JIT (the harness's C1-only flag is
+# for short test runs).
+JOB_SESSION = {**JOB_SQL_CONF, "spark.driver.extraJavaOptions": "-XX:+TieredCompilation"}
 LATENCY_SECONDS = 30.0
 LATENCY_RATE = 1000.0
 
@@ -208,7 +210,7 @@ def main() -> int:
             HdfsCluster(hadoop_jars, tmp / "hdfs") as hdfs,
         ):
             lab = start_influx_lab()
-            spark = spark_session("bench-spark", spark_jars, hdfs.conf_dir, **JOB_JVM)
+            spark = spark_session("bench-spark", spark_jars, hdfs.conf_dir, **JOB_SESSION)
             spec, sent = fill_topic(broker, BATCHED_ROWS)
             log(f"topic {spec.raw_topic} holds {sent} rows")
             config = job_config(broker, hdfs, lab, tmp, spec.name, "1 second")

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 FLOAT = "float"
 INTEGER = "integer"
@@ -54,14 +55,14 @@ _FAST_LINE = re.compile(
 _FAST_FIELD = re.compile(rf'({_PLAIN})=(?:"([^"\\\n]*)"|({_FLOAT.pattern})(?=,|$)|({_PLAIN}))')
 
 
-@dataclass(frozen=True)
-class Field:
+# Named tuples, not dataclasses: a write builds one Point and a Field per value, and a
+# tuple is built in a fraction of a frozen dataclass's time.
+class Field(NamedTuple):
     kind: str
     value: float | int | bool | str
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
     measurement: str
     tags: tuple[tuple[str, str], ...]
     fields: dict[str, Field]
@@ -148,10 +149,10 @@ def _fast_point(match: re.Match[str], multiplier: int) -> Point:
     measurement, tag_text, field_text, time_text = match.groups()
     tags: tuple[tuple[str, str], ...] = ()
     if tag_text:
-        pairs = dict(pair.split("=") for pair in tag_text[1:].split(","))
-        if len(pairs) != tag_text.count(","):
+        pairs = [pair.split("=") for pair in tag_text[1:].split(",")]
+        tags = tuple(sorted((key, value) for key, value in pairs))
+        if any(tags[i][0] == tags[i - 1][0] for i in range(1, len(tags))):
             raise _NotPlain
-        tags = tuple(sorted(pairs.items()))
     fields: dict[str, Field] = {}
     for key, text, decimal, token in _FAST_FIELD.findall(field_text):
         if decimal:

@@ -128,9 +128,8 @@ def _may_be_reserved(point: Point) -> bool:
     """A quick look for "time" or a leading underscore; _reserved_name says which."""
     if "time" in point.fields or point.measurement[:1] == "_":
         return True
-    if any(key == "time" or key[:1] == "_" for key, _ in point.tags):
-        return True
-    return any(name[:1] == "_" for name in point.fields)
+    names = [key for key, _ in point.tags]
+    return "time" in names or any(name[:1] == "_" for name in (*names, *point.fields))
 
 
 def _as_record(key: SeriesKey, time_ns: int, fields: dict[str, Field]) -> dict[str, Any]:
