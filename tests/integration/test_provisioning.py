@@ -322,8 +322,6 @@ def test_a_dashboard_changed_in_grafana_is_restored(lab: Lab) -> None:
 
 
 def test_a_changed_retention_is_applied(lab: Lab) -> None:
-    if not _double_updates_buckets(lab):
-        pytest.skip("the InfluxDB double does not implement PATCH /api/v2/buckets/{id} yet")
     run = lab.run("--only", "influxdb", INFLUX_RETENTION="14d")
     assert run.code == 0, run.stderr
     assert run.items[("influxdb", f"bucket {BUCKET}")] == ("updated", "retention 7d -> 14d")
@@ -587,13 +585,6 @@ def _grafana_writes_after_first_run(dashboards: set[str]) -> dict[str, int]:
 
 def _without_version(model: dict) -> dict:
     return {k: v for k, v in model.items() if k != "version"}
-
-
-def _double_updates_buckets(lab: Lab) -> bool:
-    """Whether the InfluxDB double serves PATCH /api/v2/buckets/{id} (InfluxDB does)."""
-    with lab.influx_admin() as client:
-        path = f"/api/v2/buckets/{client.buckets_api().find_bucket_by_name(BUCKET).id}"
-    return _status_code(lab, "PATCH", path, lab.admin_token, {}) not in (404, 405, 501)
 
 
 def _token_files(lab: Lab) -> dict[str, tuple[str, int]]:

@@ -1058,3 +1058,23 @@ def test_write_listeners_see_stored_points() -> None:
         with InfluxDBClient(url=influx.url, token=token, org="org") as client:
             client.write_api(write_options=SYNCHRONOUS).write("bucket", "org", "m v=1i 1\nm v=2i 2")
     assert len(seen) == 1 and seen[0][:2] == ("bucket", 2) and seen[0][2] > 0
+
+
+def test_patch_bucket_changes_retention_and_name_only_as_asked(lab: Lab) -> None:
+    url, token = lab.double.url, lab.admin_token
+    path = f"/api/v2/buckets/{lab.bucket_a.id}"
+    two_weeks = {"retentionRules": [{"type": "expire", "everySeconds": 1_209_600}]}
+    reply = call(url, "PATCH", path, token=token, body=two_weeks)
+    assert reply.status == 200
+    assert reply.body["retentionRules"][0]["everySeconds"] == 1_209_600
+    assert reply.body["name"] == lab.bucket_a.name
+    renamed = call(url, "PATCH", path, token=token, body={"name": "climate"})
+    assert (renamed.status, renamed.body["name"]) == (200, "climate")
+    infinite = call(url, "PATCH", path, token=token, body={"retentionRules": []})
+    assert infinite.body["retentionRules"][0]["everySeconds"] == 0
+    short = {"retentionRules": [{"type": "expire", "everySeconds": 60}]}
+    assert call(url, "PATCH", path, token=token, body=short).status >= 400
+    taken = call(url, "PATCH", path, token=token, body={"name": lab.bucket_b.name})
+    assert taken.status == 422  # as for a create: InfluxDB answers a name conflict with 422
+    refused = call(url, "PATCH", path, token=lab.read_a_token, body=two_weeks)
+    assert refused.status in (401, 403, 404)

@@ -32,6 +32,7 @@ class BucketsApi:
         router.add("GET", "/api/v2/buckets", self.list_buckets)
         router.add("POST", "/api/v2/buckets", self.create_bucket)
         router.add("GET", "/api/v2/buckets/{id}", self.get_bucket)
+        router.add("PATCH", "/api/v2/buckets/{id}", self.patch_bucket)
         router.add("DELETE", "/api/v2/buckets/{id}", self.delete_bucket)
 
     def list_buckets(self, request: Request) -> Response:
@@ -77,6 +78,21 @@ class BucketsApi:
         bucket = self._store.bucket(parse_id(request.params["id"]))
         require(auth, bucket_read_permission(bucket))
         return json_response(200, bucket_json(bucket))
+
+    def patch_bucket(self, request: Request) -> Response:
+        """PatchBucketRequest: name, description, retentionRules ([] = infinite)."""
+        auth = authenticate(self._store, request.headers)
+        bucket = self._store.bucket(parse_id(request.params["id"]))
+        require(auth, at(WRITE, BUCKETS, bucket.org_id, bucket.id))
+        body = request.json_object()
+        rules = body.get("retentionRules")
+        updated = self._store.update_bucket(
+            bucket.id,
+            name=bucket_name(body["name"]) if "name" in body else None,
+            description=str(body["description"]) if "description" in body else None,
+            retention_seconds=None if rules is None else retention_from_rules(rules),
+        )
+        return json_response(200, bucket_json(updated))
 
     def delete_bucket(self, request: Request) -> Response:
         auth = authenticate(self._store, request.headers)

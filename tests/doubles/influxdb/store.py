@@ -6,6 +6,7 @@ done once); who may do what is decided by the API layer (authz.py), as in the se
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -177,6 +178,36 @@ class Store:
     def buckets(self) -> list[Bucket]:
         with self._lock:
             return sorted(self._buckets.values(), key=lambda bucket: bucket.id)
+
+    def update_bucket(
+        self,
+        bucket_id: str,
+        name: str | None = None,
+        description: str | None = None,
+        retention_seconds: int | None = None,
+    ) -> Bucket:
+        """PATCH semantics: only the given attributes change."""
+        with self._lock:
+            bucket = self.bucket(bucket_id)
+            if name is not None and name != bucket.name:
+                if bucket.type == SYSTEM_BUCKET:
+                    raise errors.invalid("system buckets cannot be renamed")
+                taken = (
+                    b.org_id == bucket.org_id and b.name == name for b in self._buckets.values()
+                )
+                if any(taken):
+                    raise ApiError(errors.CONFLICT, f"bucket with name {name} already exists")
+            changes: dict[str, object] = {"updated_ns": self._clock()}
+            if name is not None:
+                changes["name"] = name
+            if description is not None:
+                changes["description"] = description
+            if retention_seconds is not None:
+                changes["retention_seconds"] = retention_seconds
+                changes["shard_group_seconds"] = shard_group_seconds(retention_seconds)
+            updated = dataclasses.replace(bucket, **changes)
+            self._buckets[bucket_id] = updated
+            return updated
 
     def delete_bucket(self, bucket_id: str) -> None:
         with self._lock:
