@@ -57,7 +57,7 @@ from streamlab.specs import RateSpec  # noqa: E402
 BATCHED_ROWS = 200_000
 PER_ROW_ROWS = 10_000
 # Each sink first runs once on a small topic: JIT, generated code and Python workers warm.
-WARMUP_ROWS = {"batched": 20_000, "per_row": 1_000}
+WARMUP_ROWS = {"batched": 100_000, "per_row": 1_000}
 # Several micro-batches in the timing window, so it holds their parsing and overheads too.
 ROWS_PER_BATCH = 50_000
 TIMING = (

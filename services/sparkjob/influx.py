@@ -6,11 +6,13 @@ import gzip
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from influxdb_client import InfluxDBClient
 from influxdb_client.service.write_service import WriteService
 
 GZIP_LEVEL = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,8 @@ def read_token(path: Path) -> str:
     return token
 
 
-def chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for text in items:
         chunk.append(text)
         if len(chunk) >= size:
@@ -67,7 +69,11 @@ class LineWriter:
 
     def write(self, lines: list[str]) -> None:
         """Writes the lines (ns precision) in one request; raises if InfluxDB refuses."""
-        body = gzip.compress("\n".join(lines).encode("utf-8"), compresslevel=GZIP_LEVEL)
+        self.write_utf8([line.encode("utf-8") for line in lines])
+
+    def write_utf8(self, lines: list[bytes]) -> None:
+        """As write(), for lines already encoded."""
+        body = gzip.compress(b"\n".join(lines), compresslevel=GZIP_LEVEL)
         self._service.post_write(
             org=self.target.org, bucket=self.target.bucket, body=body, precision="ns",
             content_encoding="gzip", content_type="text/plain; charset=utf-8",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
+from pyspark import SparkContext
 from pyspark.sql.streaming import StreamingQueryListener
 
 from .influx import InfluxTarget, write_lines
@@ -45,9 +48,62 @@ def progress_fields(progress: Any) -> dict[str, float | int]:
     return fields
 
 
+class _JsonEvents:
+    """The Java side of PipelineListener. pyspark's own (JStreamingQueryListener) converts
+    each progress with a JVM call per field and per map entry, some hundreds per event on
+    the driver every trigger; here a progress crosses py4j as one JSON string."""
+
+    def __init__(self, listener: PipelineListener) -> None:
+        self.listener = listener
+
+    def onQueryStarted(self, jevent: Any) -> None:
+        event = SimpleNamespace(name=jevent.name(), id=jevent.id().toString())
+        self.listener.onQueryStarted(event)
+
+    def onQueryProgress(self, jevent: Any) -> None:
+        progress = _progress(json.loads(jevent.progress().json()))
+        self.listener.onQueryProgress(SimpleNamespace(progress=progress))
+
+    def onQueryIdle(self, jevent: Any) -> None:
+        pass
+
+    def onQueryTerminated(self, jevent: Any) -> None:
+        error = jevent.exception()  # a scala.Option
+        event = SimpleNamespace(
+            id=jevent.id().toString(), exception=error.get() if error.isDefined() else None
+        )
+        self.listener.onQueryTerminated(event)
+
+    class Java:
+        implements: ClassVar[list[str]] = [
+            "org.apache.spark.sql.streaming.PythonStreamingQueryListener"
+        ]
+
+
+def _progress(data: dict[str, Any]) -> SimpleNamespace:
+    """The fields PipelineListener reads, from a progress's JSON (Spark leaves out a rate
+    that is not a number)."""
+    sources = [SimpleNamespace(metrics=s.get("metrics") or {}) for s in data.get("sources", [])]
+    return SimpleNamespace(
+        id=data.get("id"), name=data.get("name"), batchId=data["batchId"],
+        numInputRows=data.get("numInputRows", 0), batchDuration=data.get("batchDuration", 0),
+        inputRowsPerSecond=data.get("inputRowsPerSecond"),
+        processedRowsPerSecond=data.get("processedRowsPerSecond"),
+        durationMs=data.get("durationMs") or {}, sources=sources,
+    )  # fmt: skip
+
+
 class PipelineListener(StreamingQueryListener):
     def __init__(self, pipeline: InfluxTarget) -> None:
         self.pipeline = pipeline
+        self._java: Any = None
+
+    @property
+    def _jlistener(self) -> Any:
+        """What spark.streams.addListener registers (pyspark's hook): _JsonEvents."""
+        if self._java is None:
+            self._java = SparkContext._jvm.PythonStreamingQueryListenerWrapper(_JsonEvents(self))
+        return self._java
 
     def onQueryStarted(self, event: Any) -> None:
         log.info("query %s started (id %s)", event.name, event.id)

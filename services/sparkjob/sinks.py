@@ -37,15 +37,15 @@ class BatchContext:
     kafka_bootstrap: str
 
 
-def _write_partition(target: InfluxTarget) -> Callable[[Iterator[str]], Iterator[Result]]:
-    """Items are "<sent_ms> <line>"; each chunk of batch_lines lines is one request."""
+def _write_partition(target: InfluxTarget) -> Callable[[Iterator[bytes]], Iterator[Result]]:
+    """Items are b"<sent_ms> <line>"; each chunk of batch_lines lines is one request."""
 
-    def write(items: Iterator[str]) -> Iterator[Result]:
+    def write(items: Iterator[bytes]) -> Iterator[Result]:
         written, latencies = 0, []
         with LineWriter(target) as writer:
             for chunk in chunks(items, target.batch_lines):
                 sent_ms, lines = _split(chunk)
-                writer.write(lines)
+                writer.write_utf8(lines)
                 done_ms = int(time.time() * 1000)
                 written += len(lines)
                 latencies.extend(done_ms - sent for sent in sent_ms)
@@ -54,22 +54,22 @@ def _write_partition(target: InfluxTarget) -> Callable[[Iterator[str]], Iterator
     return write
 
 
-def _split(items: list[str]) -> tuple[list[int], list[str]]:
+def _split(items: list[bytes]) -> tuple[list[int], list[bytes]]:
     sent_ms, lines = [], []
     for item in items:
-        sent, _, text = item.partition(" ")
+        sent, _, text = item.partition(b" ")
         lines.append(text)
         if sent:
             sent_ms.append(int(sent))
     return sent_ms, lines
 
 
-def _text_rdd(frame: DataFrame) -> RDD[str]:
-    """A one-string-column frame as an RDD of str that reaches Python as UTF-8 text, as
-    DataFrame.toJSON does, instead of pickled Rows."""
+def _utf8_rdd(frame: DataFrame) -> RDD[bytes]:
+    """A one-string-column frame as an RDD of its UTF-8 bytes, sent to Python as DataFrame.toJSON
+    sends text (length-prefixed), instead of as pickled Rows; not decoded, as it is posted."""
     jvm = frame.sparkSession.sparkContext._jvm
     strings = getattr(frame._jdf, "as")(jvm.org.apache.spark.sql.Encoders.STRING())
-    return RDD(strings.toJavaRDD(), frame.sparkSession.sparkContext, UTF8Deserializer())
+    return RDD(strings.toJavaRDD(), frame.sparkSession.sparkContext, UTF8Deserializer(False))
 
 
 class PointItems:
@@ -90,7 +90,7 @@ def write_points(valid: DataFrame, items: PointItems, target: InfluxTarget) -> R
 
     The lines are built in the JVM (linecolumns.py); Python only chunks, gzips and posts.
     """
-    results = _text_rdd(items.of(valid)).mapPartitions(_write_partition(target)).collect()
+    results = _utf8_rdd(items.of(valid)).mapPartitions(_write_partition(target)).collect()
     written, latencies = 0, []
     for count, lat in results:
         written += count

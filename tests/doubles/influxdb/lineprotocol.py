@@ -9,6 +9,7 @@ parser (influxdb models/points.go) reports, so messages read like the real ones.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Iterator
@@ -67,6 +68,11 @@ class Point(NamedTuple):
     tags: tuple[tuple[str, str], ...]
     fields: dict[str, Field]
     time_ns: int
+
+
+# The fast path builds them from a tuple, skipping the generated __new__.
+_new_field = functools.partial(tuple.__new__, Field)
+_new_point = functools.partial(tuple.__new__, Point)
 
 
 @dataclass(frozen=True)
@@ -147,21 +153,30 @@ class _NotPlain(Exception):
 
 def _fast_point(match: re.Match[str], multiplier: int) -> Point:
     measurement, tag_text, field_text, time_text = match.groups()
-    tags: tuple[tuple[str, str], ...] = ()
-    if tag_text:
-        pairs = [pair.split("=") for pair in tag_text[1:].split(",")]
-        tags = tuple(sorted((key, value) for key, value in pairs))
-        if any(tags[i][0] == tags[i - 1][0] for i in range(1, len(tags))):
-            raise _NotPlain
     fields: dict[str, Field] = {}
     for key, text, decimal, token in _FAST_FIELD.findall(field_text):
         if decimal:
-            fields[key] = _float(decimal)
+            value = float(decimal)
+            if math.isinf(value):
+                raise LineSyntaxError("invalid float")
+            fields[key] = _new_field((FLOAT, value))
         elif token:
             fields[key] = (number_value if token[0] in _NUMBER_START else boolean_value)(token)
         else:
-            fields[key] = Field(STRING, text)
-    return Point(measurement, tags, fields, timestamp_ns(time_text, multiplier))
+            fields[key] = _new_field((STRING, text))
+    tags = _fast_tags(tag_text) if tag_text else ()
+    return _new_point((measurement, tags, fields, timestamp_ns(time_text, multiplier)))
+
+
+def _fast_tags(tag_text: str) -> tuple[tuple[str, str], ...]:
+    """ ",k=v,k2=v2" (plain: one "=" each) as sorted pairs."""
+    if tag_text.count(",") == 1:
+        key, value = tag_text[1:].split("=")
+        return ((key, value),)
+    pairs = sorted((key, value) for key, value in (p.split("=") for p in tag_text[1:].split(",")))
+    if any(a[0] == b[0] for a, b in itertools.pairwise(pairs)):
+        raise _NotPlain
+    return tuple(pairs)
 
 
 def _float(token: str) -> Field:

@@ -10,6 +10,7 @@ underscore, which the line protocol reference reserves for the system.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -128,8 +129,13 @@ def _may_be_reserved(point: Point) -> bool:
     """A quick look for "time" or a leading underscore; _reserved_name says which."""
     if "time" in point.fields or point.measurement[:1] == "_":
         return True
-    names = [key for key, _ in point.tags]
-    return "time" in names or any(name[:1] == "_" for name in (*names, *point.fields))
+    for key, _ in point.tags:
+        if key == "time" or key[:1] == "_":
+            return True
+    return any(map(_underscored, point.fields))
+
+
+_underscored = operator.methodcaller("startswith", "_")
 
 
 def _as_record(key: SeriesKey, time_ns: int, fields: dict[str, Field]) -> dict[str, Any]:
