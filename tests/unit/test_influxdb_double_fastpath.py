@@ -156,6 +156,29 @@ def kind(line: str) -> str:
     return "fast" if lineprotocol._FAST_LINE.fullmatch(line) else "full"
 
 
+@pytest.mark.parametrize("size", [1, 2, 50])
+def test_bodies_of_plain_lines_agree(size: int) -> None:
+    """A body of plain lines only is read in one pass (parse's _plain_body)."""
+    plain = [line for line in generated_lines(7, 6000) if lineprotocol._FAST_LINE.fullmatch(line)]
+    assert len(plain) > 500
+    for start in range(0, len(plain), size):
+        body = "\n".join(plain[start : start + size])
+        for text in (body, body + "\n", body + "\n\n", "\n" + body):
+            assert results_agree(text)[0] == results_agree(text)[1], repr(text)
+    for line in EDGE_CASES:
+        for text in (line, line + "\n"):
+            assert results_agree(text)[0] == results_agree(text)[1], repr(text)
+
+
+def test_a_body_of_plain_lines_is_read_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("read line by line")
+
+    monkeypatch.setattr(lineprotocol, "_scan_lines", refuse)
+    result = parse('m,t=a f=1,s="x y" 1\nm,t=b f=2i 2\n', "ns", NOW_NS)
+    assert [p.time_ns for p in result.points] == [1, 2] and not result.errors
+
+
 def test_plain_lines_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without this, every agreement above could hold with the fast path never used."""
     plain = [
