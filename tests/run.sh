@@ -40,9 +40,9 @@ install_python_deps() {
     "$(python_bin)" -m venv "$VENV" || die "cannot create a virtualenv: install python3-venv"
   fi
   if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-    say "installing Python dependencies (pyproject.toml: streamer, spark, provision, test)"
+    say "installing Python dependencies (pyproject.toml: streamer, spark, provision, metrics, test)"
     "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -e ".[streamer,spark,provision,test]"
+    "$VENV/bin/pip" install -q -e ".[streamer,spark,provision,metrics,test]"
     echo "$want" > "$stamp"
   fi
 }
