@@ -16,7 +16,9 @@ each), their parsing and the gaps between them are inside it. The batched sink r
 small topic, so neither is timed with a cold JIT or cold Python workers.
 All runs share one SparkSession with the job's SQL settings (sparkjob.session) and the
 JIT the job runs with (the test harness's C1-only setting shortens test start-up only).
-The double measures itself too: its line parsing bounds the batched figure.
+The double is measured alone too ("double_alone": the same client code posting pre-built
+lines, no Spark): its line parsing bounds the batched figure, its per-request cost the
+per-row one, so their ratio bounds what any job can show against it on this machine.
 The last line printed is one JSON object.
 """
 
@@ -44,7 +46,7 @@ from harness.kafka import KafkaBroker, ZooKeeperServer  # noqa: E402
 from harness.spark import spark_session  # noqa: E402
 from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec  # noqa: E402
 from sparkjob.config import JobConfig  # noqa: E402
-from sparkjob.influx import InfluxTarget  # noqa: E402
+from sparkjob.influx import InfluxTarget, LineWriter, chunks  # noqa: E402
 from sparkjob.job import start  # noqa: E402
 from sparkjob.lineprotocol import lines  # noqa: E402
 from sparkjob.parsing import parse, valid_rows  # noqa: E402
@@ -67,6 +69,9 @@ TIMING = (
 # The job's session: its SQL settings, and its JVM's JIT (the harness's C1-only flag is
 # for short test runs).
 JOB_SESSION = {**JOB_SQL_CONF, "spark.driver.extraJavaOptions": "-XX:+TieredCompilation"}
+# The double's own ceiling, no Spark: pre-built bodies posted through the job's LineWriter,
+# and single lines through the per-row pattern's client.
+CEILING_ROWS = {"batched": 100_000, "per_row": 2_000}
 LATENCY_SECONDS = 30.0
 LATENCY_RATE = 1000.0
 
@@ -215,6 +220,40 @@ def run_sink(measure, rows: int, spark, broker, hdfs, lab: InfluxLab, tmp: Path)
     return rate
 
 
+def sample_lines(spec, count: int, offset: int) -> list[str]:
+    """Lines shaped as the job writes the spec's rows (its line protocol, its point times)."""
+    rows = [
+        {"sensor": f"s{i % 4 + 1}", "temperature": 21.0 + (i % 97) / 10, "humidity": 55.5,
+         "status": "ok", "ts_us": 1_700_000_000_000_000 + offset + i, "seq": i}
+        for i in range(count)
+    ]  # fmt: skip
+    return lines(spec.name, rows, spec.tags, spec.field_names)
+
+
+def double_ceiling(lab: InfluxLab) -> dict[str, float]:
+    """Points/s the double takes with no Spark in front: batched bodies, and one line per
+    request; their ratio bounds the batched/per-row ratio any Spark job can show here."""
+    spec = unique_spec("sensors")
+    batched = sample_lines(spec, CEILING_ROWS["batched"], 0)
+    target = InfluxTarget(lab.url, "streamlab", "streamlab", lab.write_token)
+    with LineWriter(target) as writer:
+        started = time.perf_counter()
+        for chunk in chunks(batched, target.batch_lines):
+            writer.write(chunk)
+        batched_rate = len(batched) / (time.perf_counter() - started)
+    single = sample_lines(spec, CEILING_ROWS["per_row"], 10**9)
+    with InfluxDBClient(url=lab.url, token=lab.write_token, org="streamlab") as client:
+        api = client.write_api(write_options=SYNCHRONOUS)
+        started = time.perf_counter()
+        for text in single:
+            api.write("streamlab", "streamlab", text, WritePrecision.NS)
+        per_row_rate = len(single) / (time.perf_counter() - started)
+    lab.double.reset(points_only=True)
+    return {"batched_points_per_s": round(batched_rate, 1),
+            "per_row_points_per_s": round(per_row_rate, 1),
+            "batched_vs_per_row": round(batched_rate / per_row_rate, 1)}  # fmt: skip
+
+
 def percentile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
@@ -237,6 +276,8 @@ def main() -> int:
             log(f"batched foreachBatch: {batched:.0f} points/s")
             per_row = run(measure_per_row, PER_ROW_ROWS)
             log(f"per-row ForeachWriter: {per_row:.0f} points/s")
+            ceiling = double_ceiling(lab)
+            log(f"the double alone, no Spark: {ceiling}")
             latencies = measure_latency(spark, broker, hdfs, lab, tmp)
             spark.stop()
             lab.double.stop()
@@ -244,6 +285,7 @@ def main() -> int:
         "batched_points_per_s": round(batched, 1),
         "per_row_points_per_s": round(per_row, 1),
         "batched_vs_per_row": round(batched / per_row, 1),
+        "double_alone": ceiling,
         "latency_p50_s": round(statistics.median(latencies), 3),
         "latency_p95_s": round(percentile(latencies, 0.95), 3),
         "latency_points": len(latencies),
