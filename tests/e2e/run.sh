@@ -102,7 +102,7 @@ run_full() {
   "${VENV}/bin/python" tests/e2e/first_point.py >"${ARTIFACTS}/first_point.txt" 2>&1 &
   local poller=$!
   bring_up full
-  pytest_e2e tests/e2e/test_stack.py tests/e2e/test_rerun.py
+  pytest_e2e tests/e2e/test_pipeline.py tests/e2e/test_stack.py tests/e2e/test_rerun.py
   kill "${poller}" 2>/dev/null || true
   kill "${sampler}" 2>/dev/null || true
   report
@@ -111,7 +111,8 @@ run_full() {
 
 run_lite() {
   bring_up lite --no-build
-  STREAMLAB_PROFILE=lite pytest_e2e tests/e2e/test_stack.py tests/e2e/test_clean.py
+  STREAMLAB_PROFILE=lite pytest_e2e tests/e2e/test_pipeline.py tests/e2e/test_stack.py \
+    tests/e2e/test_clean.py
 }
 
 trap './clean.sh --yes >/dev/null 2>&1 || true' EXIT

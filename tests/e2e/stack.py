@@ -7,6 +7,7 @@ inside of the network reaches (HDFS file contents, the tokens volume).
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from streamlab.pipeline_schema import MEASUREMENTS
 from streamlab.settings import Settings, parse_env_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,6 +119,42 @@ class Stack:
             return len(reply.json())
         return self._flux_count(bucket, measurement)
 
+    def pipeline_points(self, measurement: str) -> list[dict[str, Any]]:
+        """Points of `measurement` in the pipeline bucket, as the double's inspection API
+        gives them ({"tags", "fields", "time_ns", ...}); from InfluxDB by Flux otherwise."""
+        bucket = self.settings.str("INFLUX_PIPELINE_BUCKET")
+        if self.is_influx_double():
+            reply = requests.get(
+                f"{self.url('INFLUXDB_PORT')}/_double/points",
+                params={"bucket": bucket, "measurement": measurement}, timeout=30,
+            )  # fmt: skip
+            reply.raise_for_status()
+            return reply.json()
+        return self._flux_points(bucket, measurement)
+
+    def _flux_points(self, bucket: str, measurement: str) -> list[dict[str, Any]]:
+        flux = (
+            f'from(bucket: "{bucket}") |> range(start: -1h) '
+            f'|> filter(fn: (r) => r._measurement == "{measurement}") '
+            '|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")'
+        )
+        reply = requests.post(
+            f"{self.url('INFLUXDB_PORT')}/api/v2/query",
+            params={"org": self.settings.str("INFLUX_ORG")},
+            headers={**self.influx_headers(), "Content-Type": "application/vnd.flux",
+                     "Accept": "application/csv"},
+            data=flux, timeout=60,
+        )  # fmt: skip
+        reply.raise_for_status()
+        rows = list(csv.DictReader(line for line in reply.text.splitlines() if line.strip()))
+        fields = MEASUREMENTS[measurement].fields
+        return [
+            {"tags": {k: v for k, v in r.items() if k in MEASUREMENTS[measurement].tags},
+             "fields": {k: _number(v) for k, v in r.items() if k in fields and v != ""},
+             "time": r.get("_time")}
+            for r in rows
+        ]  # fmt: skip
+
     def _flux_count(self, bucket: str, measurement: str) -> int:
         # One field per point is enough to count points: every point of a dataset has them all.
         flux = (
@@ -164,6 +202,16 @@ class Stack:
         return self.exec_bytes(
             "spark-job", "tar", "-C", f"/data/lake/raw/{dataset}", "-cf", "-", "."
         )
+
+
+def _number(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float, every: float = 2.0) -> T:
