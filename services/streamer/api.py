@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from . import events
 from .control import ApiError, parse_rate
 from .kafka_sink import KafkaUnavailable
 from .manager import StreamManager, UnknownStream
@@ -47,7 +48,8 @@ def set_rate(name: str) -> Any:
     rate, timestamps = parse_rate(
         _json_body(), current_app.config["STREAMER"], stream.spec.timestamp is not None
     )
-    stream.set_rate(rate, timestamps)
+    previous = stream.set_rate(rate, timestamps)
+    manager().events.record(events.rate_change(name, previous, rate))
     return jsonify(stream.status())
 
 
@@ -59,6 +61,7 @@ def control(name: str, action: str) -> Any:
             404, "unknown_action", f"unknown action '{action}': use pause, resume, restart or rate"
         )
     getattr(stream, action)()
+    manager().events.record(events.control(name, action, stream.rate))
     return jsonify(stream.status())
 
 

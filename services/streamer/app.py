@@ -6,8 +6,9 @@ from flask import Flask
 
 from streamlab.specs import DatasetSpec
 
-from . import api, openapi
+from . import api, openapi, page
 from .config import StreamerConfig
+from .event_writer import EventWriter
 from .kafka_sink import KafkaSink
 from .manager import StreamManager
 
@@ -17,16 +18,20 @@ def create_app(
     specs: dict[str, DatasetSpec],
     sink: KafkaSink | None = None,
     start: bool = True,
+    events: EventWriter | None = None,
 ) -> Flask:
-    app = Flask(__name__)
+    # No app-wide static route: the control page's blueprint serves its own files.
+    app = Flask(__name__, static_folder=None)
     app.config["STREAMER"] = config
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.json.sort_keys = False
     sink = sink or KafkaSink(config.producer, config.kafka_retry_s)
-    manager = StreamManager(specs, config, sink)
+    events = events or EventWriter(config.events)
+    manager = StreamManager(specs, config, sink, events)
     app.extensions["streamlab.manager"] = manager
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(page.bp)
     if start:
         manager.start()
     return app

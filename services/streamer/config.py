@@ -38,6 +38,33 @@ class ProducerConfig:
 
 
 @dataclass(frozen=True)
+class EventsConfig:
+    """Where the streamer records control events (rate changes, pauses): the pipeline bucket.
+
+    Off when influx_url is empty (the default, and what tests get unless they ask).
+    queue_size and timeout_s are not in settings.env: events are a handful per minute at
+    most, so 1000 queued events and a 5 s write timeout are far beyond what is needed.
+    """
+
+    influx_url: str = ""
+    org: str = "streamlab"
+    bucket: str = "pipeline"
+    token_file: Path | None = None
+    queue_size: int = 1000
+    timeout_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> EventsConfig:
+        token_file = s.str("INFLUX_WRITE_TOKEN_FILE", "")
+        return cls(
+            influx_url=s.str("INFLUX_URL", "").strip(),
+            org=s.str("INFLUX_ORG", "streamlab"),
+            bucket=s.str("INFLUX_PIPELINE_BUCKET", "pipeline"),
+            token_file=s.path("INFLUX_WRITE_TOKEN_FILE") if token_file else None,
+        )
+
+
+@dataclass(frozen=True)
 class StreamerConfig:
     datasets_dir: Path
     producer: ProducerConfig
@@ -51,6 +78,7 @@ class StreamerConfig:
     kafka_stall_s: float = 5.0
     kafka_retry_s: float = 2.0
     max_unacked: int = 200_000
+    events: EventsConfig = EventsConfig()
 
     @classmethod
     def from_settings(cls, s: Settings) -> StreamerConfig:
@@ -76,6 +104,7 @@ class StreamerConfig:
             kafka_stall_s=s.float("STREAMER_KAFKA_STALL_S", 5.0),
             kafka_retry_s=s.float("STREAMER_KAFKA_RETRY_S", 2.0),
             max_unacked=s.int("STREAMER_MAX_UNACKED", 200_000),
+            events=EventsConfig.from_settings(s),
         )
 
     def autostarts(self, name: str, spec_autostart: bool) -> bool:

@@ -1,10 +1,12 @@
-"""All streams of the streamer, one per dataset spec, sharing one Kafka producer."""
+"""All streams of the streamer, one per dataset spec, sharing one Kafka producer and one
+event writer."""
 
 from __future__ import annotations
 
 from streamlab.specs import DatasetSpec
 
 from .config import StreamerConfig
+from .event_writer import EventWriter
 from .kafka_sink import KafkaSink
 from .stream import Stream
 
@@ -15,9 +17,13 @@ class UnknownStream(KeyError):
 
 class StreamManager:
     def __init__(
-        self, specs: dict[str, DatasetSpec], config: StreamerConfig, sink: KafkaSink
+        self,
+        specs: dict[str, DatasetSpec],
+        config: StreamerConfig,
+        sink: KafkaSink,
+        events: EventWriter,
     ) -> None:
-        self.config, self.sink = config, sink
+        self.config, self.sink, self.events = config, sink, events
         self.streams = {name: Stream(spec, config, sink) for name, spec in sorted(specs.items())}
 
     def get(self, name: str) -> Stream:
@@ -34,3 +40,4 @@ class StreamManager:
         for stream in self.streams.values():
             stream.stop()
         self.sink.close()
+        self.events.close()

@@ -78,6 +78,19 @@ DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "StreamLab streamer control API", "version": "1"},
     "paths": {
+        "/": {
+            "get": {
+                "summary": "the control page: every stream's rate, a live chart, the controls",
+                "description": "Plain HTML and JavaScript (files under /static/) that use "
+                "only the endpoints below.",
+                "responses": {
+                    "200": {
+                        "description": "the page",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
         "/health": {
             "get": {
                 "summary": "liveness and Kafka connectivity",

@@ -84,8 +84,15 @@ class Stream:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def set_rate(self, rate: Rate, timestamp_mode: str | None = None) -> None:
+    @property
+    def rate(self) -> Rate:
         with self._lock:
+            return self.pacer.rate
+
+    def set_rate(self, rate: Rate, timestamp_mode: str | None = None) -> Rate:
+        """Changes the rate at once; returns the rate it replaced."""
+        with self._lock:
+            previous = self.pacer.rate
             self.pacer.set_rate(rate)
             if timestamp_mode is not None:
                 self.timestamp_mode = timestamp_mode
@@ -94,6 +101,7 @@ class Stream:
             self._scaled_anchor = None
             self._rate_changed_at = time.time()
             self._lock.notify_all()
+            return previous
 
     def pause(self) -> None:
         with self._lock:

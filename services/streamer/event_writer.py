@@ -1,0 +1,133 @@
+"""Writes the streamer's events to InfluxDB from a background thread.
+
+record() only puts the event on a bounded queue: a control request is never delayed or
+failed by InfluxDB being slow, down or refusing. The thread sends whatever has queued up in
+one request to POST /api/v2/write (line protocol, ns precision).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from pathlib import Path
+
+import requests
+
+from .config import EventsConfig
+from .events import StreamEvent
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+
+
+class EventWriter:
+    def __init__(self, config: EventsConfig) -> None:
+        self.config = config
+        self._queue: queue.Queue[StreamEvent | None] = queue.Queue(config.queue_size)
+        self._token: str | None = None
+        self._session = requests.Session()
+        self._thread: threading.Thread | None = None
+        self.enabled = _usable(config)
+        if self.enabled:
+            self._thread = threading.Thread(target=self._run, name="streamer-events", daemon=True)
+            self._thread.start()
+
+    def record(self, event: StreamEvent) -> None:
+        """Queues the event; never blocks, never raises."""
+        if not self.enabled:
+            return
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            log.warning("streamer events: queue full, dropped %s of %s", event.event, event.stream)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Writes what is queued (waiting at most `timeout`), then stops the thread."""
+        if self._thread is None:
+            return
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            return
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            events = [e for e in batch if e is not None]
+            if events:
+                self._write(events)
+            if None in batch:
+                self._session.close()
+                return
+
+    def _next_batch(self) -> list[StreamEvent | None]:
+        batch = [self._queue.get()]
+        while len(batch) < MAX_BATCH and batch[-1] is not None:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _write(self, events: list[StreamEvent]) -> None:
+        try:
+            response = self._post("\n".join(e.line() for e in events))
+        except (OSError, requests.RequestException) as error:
+            log.warning("streamer events: %d not written to InfluxDB: %s", len(events), error)
+            return
+        if response.status_code == 401:
+            self._token = None  # read the file again next time: it may have been rewritten
+        if response.status_code != 204:
+            log.warning(
+                "streamer events: %d not written, InfluxDB answered %s: %s",
+                len(events),
+                response.status_code,
+                response.text[:300],
+            )
+
+    def _post(self, body: str) -> requests.Response:
+        return self._session.post(
+            f"{self.config.influx_url.rstrip('/')}/api/v2/write",
+            params={"org": self.config.org, "bucket": self.config.bucket, "precision": "ns"},
+            data=body.encode("utf-8"),
+            headers={
+                "Authorization": f"Token {self._read_token()}",
+                "Content-Type": "text/plain; charset=utf-8",
+            },
+            timeout=self.config.timeout_s,
+        )
+
+    def _read_token(self) -> str:
+        if self._token is None:
+            assert self.config.token_file is not None  # checked by _usable
+            self._token = self.config.token_file.read_text().strip()
+        return self._token
+
+
+def _usable(config: EventsConfig) -> bool:
+    """Whether events can be written; says why not in one log line."""
+    reason = _off_reason(config.influx_url, config.token_file)
+    if reason:
+        log.info("streamer events: off (%s)", reason)
+        return False
+    log.info(
+        "streamer events: on, to bucket %s of %s at %s",
+        config.bucket,
+        config.org,
+        config.influx_url,
+    )
+    return True
+
+
+def _off_reason(url: str, token_file: Path | None) -> str | None:
+    if not url:
+        return "INFLUX_URL is empty"
+    if token_file is None:
+        return "INFLUX_WRITE_TOKEN_FILE is not set"
+    if not token_file.is_file():
+        return f"the token file {token_file} does not exist yet: the provisioner writes it"
+    return None
