@@ -43,21 +43,51 @@ def _alert_message(alert: Alert, spec: DatasetSpec) -> Column:
     )
 
 
+def _fires(alert: Alert) -> Column:
+    return _OPERATORS[alert.operator](F.col(alert.field), F.lit(alert.value))
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
+
+
 def alerts(valid: DataFrame, spec: DatasetSpec) -> DataFrame | None:
     """Rows for <dataset>.alerts (key = the Kafka key column), or None if none are declared."""
     if not spec.alerts:
         return None
     key = F.col(spec.key).cast("string") if spec.key else F.lit(None).cast("string")
-    frames = [
-        valid.where(_OPERATORS[a.operator](F.col(a.field), F.lit(a.value))).select(
-            key.alias("key"), _alert_message(a, spec).alias("value")
-        )
-        for a in spec.alerts
-    ]
-    result = frames[0]
-    for frame in frames[1:]:
-        result = result.unionByName(frame)
-    return result
+    return _union(
+        [
+            valid.where(_fires(a)).select(key.alias("key"), _alert_message(a, spec).alias("value"))
+            for a in spec.alerts
+        ]
+    )
+
+
+def alert_rows(valid: DataFrame, spec: DatasetSpec) -> DataFrame | None:
+    """The same alerts as rows for <dataset>_alerts points, or None if none are declared.
+
+    Columns: the tags, `alert` (its name), `value`, `threshold`, and the row's ts_us and seq,
+    so an alert's point has its row's point time and a replayed batch overwrites it.
+    """
+    if not spec.alerts:
+        return None
+    return _union(
+        [
+            valid.where(_fires(a)).select(
+                *spec.tags,
+                F.lit(a.name).alias("alert"),
+                F.col(a.field).cast("double").alias("value"),
+                F.lit(a.value).cast("double").alias("threshold"),
+                "ts_us",
+                "seq",
+            )
+            for a in spec.alerts
+        ]
+    )
 
 
 def aggregate(valid: DataFrame, spec: DatasetSpec, agg: Aggregation) -> DataFrame:

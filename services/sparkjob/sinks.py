@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 
 from streamlab.specs import Aggregation, DatasetSpec
 
-from .derived import aggregate_columns, alerts, window_seconds
+from .derived import aggregate_columns, alert_rows, alerts, window_seconds
 from .influx import InfluxTarget, LineWriter, chunks, write_lines
 from .linecolumns import LineBuilder, spec_field_types
 from .lineprotocol import line, point_time_ns
@@ -136,8 +136,9 @@ def process_batch(ctx: BatchContext) -> Callable[[DataFrame, int], None]:
     """The foreachBatch function of a dataset's `sinks` query (parsed Kafka records in).
 
     The batch is read from Kafka and parsed once (persisted). Dead letters and alerts go
-    first, in one Kafka write: once a batch's points are visible, only the pipeline point
-    and the commit remain, so a query stopped then rarely re-sends a batch's messages.
+    first, in one Kafka write, then the alert points: once a batch's points are visible,
+    only the pipeline point and the commit remain, so a query stopped then rarely re-sends
+    a batch's messages.
     """
     items = PointItems(ctx.spec)
 
@@ -146,6 +147,7 @@ def process_batch(ctx: BatchContext) -> Callable[[DataFrame, int], None]:
         try:
             valid = valid_rows(cached, ctx.spec)
             _to_kafka(kafka_messages(cached, valid, ctx.spec), ctx.kafka_bootstrap)
+            write_alerts(valid, ctx)
             written, latencies = write_points(valid, items, ctx.data)
             write_lines(ctx.pipeline, [pipeline_line(ctx, batch_id, written, latencies)])
         finally:
@@ -175,3 +177,26 @@ def process_aggregates(ctx: BatchContext, agg: Aggregation) -> Callable[[DataFra
             write_lines(ctx.data, aggregate_lines(rows, ctx.spec, agg))
 
     return run
+
+
+def alert_lines(rows: list[dict[str, Any]], spec: DatasetSpec) -> list[str]:
+    out = []
+    for row in rows:
+        tags = {**{t: row[t] for t in spec.tags}, "alert": row["alert"]}
+        fields = {"value": row["value"], "threshold": row["threshold"]}
+        when = point_time_ns(row["ts_us"], row["seq"])
+        text = line(f"{spec.name}_alerts", tags, fields, when)
+        if text is not None:
+            out.append(text)
+    return out
+
+
+def write_alerts(valid: DataFrame, ctx: BatchContext) -> None:
+    """<dataset>_alerts points, written as the aggregates are: collected, then batched
+    (alerts are few; the data points take the executors' path)."""
+    firing = alert_rows(valid, ctx.spec)
+    if firing is None:
+        return
+    rows = [r.asDict() for r in firing.collect()]
+    if rows:
+        write_lines(ctx.data, alert_lines(rows, ctx.spec))
