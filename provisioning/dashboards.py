@@ -1,8 +1,9 @@
 """Grafana dashboards: one generated per dataset spec, plus the JSON files in dashboards/.
 
-A dataset dashboard has a time-series panel per field, a variable per tag and a panel per
-declared aggregation. Panels name the datasource by its fixed uid; the bucket is a dashboard
-variable whose default is INFLUX_BUCKET, so no query text names a bucket.
+A dataset dashboard has a time-series panel per field, a variable per tag, a panel per
+declared aggregation and, when the spec declares alerts, an Alerts panel and an annotation
+per alert. Panels name the datasource by its fixed uid; the bucket is a dashboard variable
+whose default is INFLUX_BUCKET, so no query text names a bucket.
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ SCHEMA_VERSION = 41
 UID_MAX_LENGTH = 40  # Grafana refuses longer uids
 PANEL_WIDTH, PANEL_HEIGHT, GRID_COLUMNS = 12, 8, 24
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600}
+# What Grafana puts first in every dashboard's annotation list (its own annotations).
+BUILT_IN_ANNOTATIONS = {
+    "builtIn": 1,
+    "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+    "enable": True,
+    "hide": True,
+    "iconColor": "rgba(0, 211, 255, 1)",
+    "name": "Annotations & Alerts",
+    "type": "dashboard",
+}
 
 
 class DashboardError(ValueError):
@@ -47,6 +58,11 @@ def dataset_uid(name: str) -> str:
 def tag_variable_name(tag: str) -> str:
     """The variable of a tag: the tag's name, unless a bucket variable already has it."""
     return f"tag_{tag}" if tag in (BUCKET_VAR, PIPELINE_BUCKET_VAR) else tag
+
+
+def alerts_measurement(dataset: str) -> str:
+    """Where the Spark job writes a dataset's alerts (sparkjob.sinks.alert_lines)."""
+    return f"{dataset}_alerts"
 
 
 def window_tag(window: str) -> str:
@@ -153,6 +169,41 @@ def aggregate_panel(
     return panel(index, title, flux.render(steps), description=description)
 
 
+def alerts_panel(index: int, spec: DatasetSpec, tags: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """How many rows fired each alert per interval (one series per alert name)."""
+    keep = '|> keep(columns: ["_start", "_stop", "_time", "_value", "_field", "alert"])'
+    # threshold, not value: a point always has it (the job drops a NaN value, not the point)
+    steps = flux.select(BUCKET_VAR, alerts_measurement(spec.name), ["threshold"], tags)
+    steps += ['|> group(columns: ["alert"])', keep, *flux.windowed("count")]
+    rules = "; ".join(f"{a.name}: {a.field} {a.operator} {a.value:g}" for a in spec.alerts)
+    result = panel(index, "Alerts", flux.render(steps), description=f"Rows that fired ({rules})")
+    result["fieldConfig"]["defaults"] = {
+        "displayName": "${__field.labels.alert}",
+        "custom": {"drawStyle": "bars", "fillOpacity": 60},
+    }
+    return result
+
+
+def alerts_annotation(spec: DatasetSpec, tags: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    value = '(if exists r.value then string(v: r.value) else "NaN")'
+    text = f'r.alert + ": " + {value} + " (threshold " + string(v: r.threshold) + ")"'
+    steps = flux.select(BUCKET_VAR, alerts_measurement(spec.name), ["value", "threshold"], tags)
+    steps += flux.as_annotations({"title": "r.alert", "text": text, "tags": "r.alert"})
+    return annotation("Alerts", flux.render(steps), "red")
+
+
+def annotation(name: str, query: str, color: str) -> dict[str, Any]:
+    """An annotation query on the InfluxDB datasource, as Grafana stores one for Flux."""
+    return {
+        "datasource": dict(DATASOURCE),
+        "enable": True,
+        "hide": False,
+        "iconColor": color,
+        "name": name,
+        "target": {"refId": "Anno", "query": query},
+    }
+
+
 # -- dashboards ------------------------------------------------------------------------------
 
 
@@ -161,6 +212,10 @@ def dataset_dashboard(spec: DatasetSpec, bucket_default: str) -> dict[str, Any]:
     panels = [field_panel(i, spec, f, tags) for i, f in enumerate(spec.fields)]
     for agg in spec.aggregations:
         panels.append(aggregate_panel(len(panels), spec, agg, tags))
+    annotations = []
+    if spec.alerts:
+        panels.append(alerts_panel(len(panels), spec, tags))
+        annotations.append(alerts_annotation(spec, tags))
     variables = [bucket_variable(BUCKET_VAR, bucket_default, "Bucket")]
     variables += [tag_variable(BUCKET_VAR, spec.name, tag) for tag in spec.tags]
     return dashboard(
@@ -170,6 +225,7 @@ def dataset_dashboard(spec: DatasetSpec, bucket_default: str) -> dict[str, Any]:
         panels=panels,
         variables=variables,
         tags=[*TAGS, "dataset"],
+        annotations=annotations,
     )
 
 
@@ -180,6 +236,7 @@ def dashboard(
     variables: list[dict[str, Any]],
     description: str = "",
     tags: Sequence[str] = TAGS,
+    annotations: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     return {
         "uid": uid,
@@ -193,7 +250,7 @@ def dashboard(
         "time": {"from": "now-15m", "to": "now"},
         "schemaVersion": SCHEMA_VERSION,
         "templating": {"list": variables},
-        "annotations": {"list": []},
+        "annotations": {"list": [copy.deepcopy(BUILT_IN_ANNOTATIONS), *annotations]},
         "links": [
             {
                 "type": "dashboards",

@@ -7,7 +7,10 @@ before InfluxDB sees the text. Time comes from Grafana's v.timeRangeStart / v.ti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+# The most events an annotation query returns (the latest); more only clutter a panel.
+ANNOTATION_LIMIT = 500
 
 
 def string(value: str) -> str:
@@ -64,8 +67,11 @@ def render(steps: Sequence[str]) -> str:
     return "\n".join([head, *(f"  {step}" for step in rest)])
 
 
-def tag_values(bucket_var: str, measurement: str, tag: str) -> str:
-    """A variable query: the values of a tag in the visible time range."""
+def tag_values(bucket_var: str, measurements: str | Sequence[str], tag: str) -> str:
+    """A variable query: the values of a tag in the visible time range, from one measurement
+    or any of several."""
+    names = [measurements] if isinstance(measurements, str) else list(measurements)
+    predicate = " or ".join(f"r._measurement == {string(name)}" for name in names)
     return "\n".join(
         [
             'import "influxdata/influxdb/schema"',
@@ -73,9 +79,28 @@ def tag_values(bucket_var: str, measurement: str, tag: str) -> str:
             "schema.tagValues(",
             f"  bucket: {variable(bucket_var)},",
             f"  tag: {string(tag)},",
-            f"  predicate: (r) => r._measurement == {string(measurement)},",
+            f"  predicate: (r) => {predicate},",
             "  start: v.timeRangeStart,",
             "  stop: v.timeRangeStop",
             ")",
         ]
     )
+
+
+def as_annotations(columns: Mapping[str, str], limit: int = ANNOTATION_LIMIT) -> list[str]:
+    """The end of an annotation query: one table of _time, title, text and tags.
+
+    Grafana's standard annotation support (the InfluxDB datasource's Flux mode) reads one
+    frame; without a _value column each column becomes a field of that name, and events take
+    their time from the first time field and title, text and tags (comma-separated) from the
+    fields so named. columns: Flux expressions for those set here, over the pivoted fields.
+    """
+    assignments = ", ".join(f"{name}: {expression}" for name, expression in columns.items())
+    return [
+        '|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")',
+        f"|> map(fn: (r) => ({{r with {assignments}}}))",
+        "|> group()",
+        '|> keep(columns: ["_time", "title", "text", "tags"])',
+        '|> sort(columns: ["_time"])',
+        f"|> tail(n: {limit})",
+    ]

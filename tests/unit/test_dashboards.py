@@ -1,5 +1,7 @@
 """Generated dataset dashboards and dashboards/*.json: structure, datasource by uid, bucket
-only through a variable, and Flux that names only what the spec (or the Spark job) writes."""
+only through a variable, and Flux that names only what is written: the specs, the Spark
+job's code (points, aggregates, alerts, progress) and pipeline_schema (the metrics collector
+and the streamer). The queries are read, not eyeballed."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from typing import Any
 
 import pytest
 
+from doubles.grafana.api_dashboards import shape_problem
 from provisioning.config import ProvisionConfig
 from provisioning.dashboards import (
     BUCKET_VAR,
+    BUILT_IN_ANNOTATIONS,
     DATASOURCE_UID,
     PIPELINE_BUCKET_VAR,
     UID_MAX_LENGTH,
@@ -25,6 +29,7 @@ from provisioning.dashboards import (
     load_dashboard_file,
     window_tag,
 )
+from streamlab.pipeline_schema import MEASUREMENTS
 from streamlab.settings import Settings
 from streamlab.specs import DatasetSpec, load_specs
 
@@ -34,14 +39,30 @@ SPECS = load_specs(ROOT / "datasets", SETTINGS.values)
 BUCKET = SETTINGS.str("INFLUX_BUCKET")
 PIPELINE_BUCKET = SETTINGS.str("INFLUX_PIPELINE_BUCKET")
 DEFAULTS = {BUCKET_VAR: BUCKET, PIPELINE_BUCKET_VAR: PIPELINE_BUCKET}
+PIPELINE_FILE = ROOT / "dashboards" / "pipeline.json"
+DASHBOARD_FILES = sorted((ROOT / "dashboards").glob("*.json"))
 
 MEASUREMENT = re.compile(r'r\._measurement == "([^"]+)"')
 FIELD = re.compile(r'r\["_field"\] == "([^"]+)"')
-COLUMN = re.compile(r'r\["([^"]+)"\]|r\.([A-Za-z_]\w*)')
-VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}")
+COLUMN = re.compile(r'\br\["([^"]+)"\]|\br\.([A-Za-z_]\w*)')
+# Columns named as arguments: keep/group/sort columns, pivot keys, last(column: ...).
+COLUMN_LISTS = re.compile(r"\b(?:columns|rowKey|columnKey): \[([^\]]*)\]")
+COLUMN_ARGS = re.compile(r'\b(?:valueColumn|column): "([^"]+)"')
+# Columns a query makes itself: map(fn: (r) => ({r with name: ..., name: ...})).
+MADE = re.compile(r"(?:\{r with |, )([A-Za-z_]\w*): ")
+TAG_ARG = re.compile(r'\btag: "([^"]+)"')
+VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)")
 FROM = re.compile(r"from\(bucket: ([^)]*)\)")
 BUCKET_ARG = re.compile(r"bucket: ([^,)\n]*)")
 FLUX_BUILTINS = {"_measurement", "_field", "_value", "_time", "_start", "_stop"}
+# Grafana's own variables and Flux's v.* are not dashboard variables.
+GRAFANA_VARIABLES = re.compile(r"^__|^(?:timeFilter|interval)$")
+PANEL_TYPES = {"timeseries", "state-timeline", "stat", "table", "row"}
+
+Written = dict[str, tuple[set[str], set[str]]]  # measurement -> (tags, fields)
+
+
+# -- reading a model ----------------------------------------------------------------------
 
 
 def walk(node: Any) -> Iterator[tuple[str, Any]]:
@@ -54,10 +75,29 @@ def walk(node: Any) -> Iterator[tuple[str, Any]]:
             yield from walk(item)
 
 
+def panels(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every panel, rows and the panels of collapsed rows included."""
+    found = []
+    for panel in model["panels"]:
+        found.append(panel)
+        found += panel.get("panels", [])
+    return found
+
+
+def annotations(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The annotation queries, without Grafana's built-in one."""
+    return [a for a in model["annotations"]["list"] if not a.get("builtIn")]
+
+
+def panel_queries(model: dict[str, Any]) -> list[str]:
+    return [t["query"] for p in panels(model) for t in p.get("targets", [])]
+
+
 def queries(model: dict[str, Any]) -> list[str]:
-    """Every Flux text: panel targets and query variables."""
-    texts = [t["query"] for p in model["panels"] for t in p.get("targets", [])]
+    """Every Flux text: panel targets, query variables and annotations."""
+    texts = panel_queries(model)
     texts += [v["query"] for v in model["templating"]["list"] if v["type"] == "query"]
+    texts += [a["target"]["query"] for a in annotations(model)]
     return texts
 
 
@@ -65,40 +105,125 @@ def variables(model: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {v["name"]: v for v in model["templating"]["list"]}
 
 
+def referenced_variables(text: str) -> set[str]:
+    names = {a or b for a, b in VARIABLE.findall(text)}
+    return {n for n in names if not GRAFANA_VARIABLES.match(n)}
+
+
+def columns_named(text: str) -> set[str]:
+    names = {a or b for a, b in COLUMN.findall(text)}
+    for listed in COLUMN_LISTS.findall(text):
+        names |= set(re.findall(r'"([^"]+)"', listed))
+    return names | set(COLUMN_ARGS.findall(text))
+
+
+# -- checks -------------------------------------------------------------------------------
+
+
 def assert_flux_shape(text: str, bucket_var: str) -> None:
+    """What InfluxDB 2.7 needs and the dashboards rely on, short of running Flux."""
     for open_, close in ("()", "[]", "{}"):
         assert text.count(open_) == text.count(close), text
     assert text.count('"') % 2 == 0, text
     buckets = BUCKET_ARG.findall(text)
     assert buckets and set(buckets) == {f'"${{{bucket_var}}}"'}, text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    imports = [i for i, line in enumerate(lines) if line.startswith("import ")]
+    assert imports == list(range(len(imports))), f"imports come first:\n{text}"
     if "from(" in text:
         assert FROM.findall(text) == [f'"${{{bucket_var}}}"'], text
-        assert "|> range(start: v.timeRangeStart, stop: v.timeRangeStop)" in text
+        start = lines[len(imports) :][:3]
+        assert start[0].startswith("from(bucket: "), text
+        assert start[1] == "|> range(start: v.timeRangeStart, stop: v.timeRangeStop)", text
+        assert start[2].startswith("|> filter(fn: (r) => r._measurement == "), text
+        assert all(line.startswith("|> ") for line in lines[len(imports) + 1 :]), text
+    for window in re.findall(r"aggregateWindow\([^)]*\)", text):
+        assert "createEmpty: false" in window, text
+
+
+def assert_reads_only_what_is_written(text: str, written: Written) -> None:
+    """Measurements, fields, tags and columns of a query are all written by someone."""
+    measurements = set(MEASUREMENT.findall(text))
+    assert measurements, f"no measurement named:\n{text}"
+    assert measurements <= set(written), f"{measurements - set(written)} not written:\n{text}"
+    tags = set().union(*(written[m][0] for m in measurements))
+    fields = set().union(*(written[m][1] for m in measurements))
+    assert set(FIELD.findall(text)) <= fields, f"{set(FIELD.findall(text)) - fields}:\n{text}"
+    assert set(TAG_ARG.findall(text)) <= tags, text
+    known = FLUX_BUILTINS | tags | fields | set(MADE.findall(text))
+    unknown = columns_named(text) - known
+    assert not unknown, f"columns {unknown} are neither written nor made here:\n{text}"
 
 
 def assert_datasources_by_uid(model: dict[str, Any]) -> None:
-    refs = [value for key, value in walk(model) if key == "datasource"]
+    """Every datasource is ours, by uid, except the built-in annotation's own."""
+    builtin = [a for a in model["annotations"]["list"] if a.get("builtIn")]
+    assert builtin == [BUILT_IN_ANNOTATIONS]
+    ours = {**model, "annotations": annotations(model)}
+    refs = [value for key, value in walk(ours) if key == "datasource"]
     assert refs
     for ref in refs:
         assert ref == {"type": "influxdb", "uid": DATASOURCE_UID}
+
+
+def assert_grafana_model(model: dict[str, Any]) -> None:
+    """Loads as a dashboard: the double's checks, then what the browser would trip on."""
+    assert shape_problem(model) is None
+    assert isinstance(model["uid"], str) and 0 < len(model["uid"]) <= UID_MAX_LENGTH
+    assert model["title"] and isinstance(model["schemaVersion"], int)
+    everything = panels(model)
+    assert len({p["id"] for p in everything}) == len(everything), "panel ids are unique"
+    cells: set[tuple[int, int]] = set()
+    for panel in everything:
+        assert panel["type"] in PANEL_TYPES, panel["title"]
+        grid = panel["gridPos"]
+        assert set(grid) == {"h", "w", "x", "y"} and 0 <= grid["x"] < grid["x"] + grid["w"] <= 24
+        area = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
+        assert not area & cells, f"{panel['title']!r} overlaps another panel"
+        cells |= area
+        if panel["type"] == "row":
+            assert grid["w"] == 24 and "targets" not in panel
+            continue
+        refs = [t["refId"] for t in panel["targets"]]
+        assert refs and len(set(refs)) == len(refs), panel["title"]
+    for entry in annotations(model):
+        assert entry["enable"] is True and entry["name"] and entry["iconColor"]
+        assert entry["target"]["refId"] and entry["target"]["query"]
+
+
+def assert_variables_declared(model: dict[str, Any]) -> None:
+    """Every ${name} / $name in the model is a variable of the dashboard."""
+    declared = set(variables(model))
+    used = set()
+    for _, value in walk(model):
+        if isinstance(value, str):
+            used |= referenced_variables(value)
+    assert used <= declared, f"undeclared variables {used - declared}"
+
+
+# -- dataset dashboards -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_dataset_dashboard_structure(name: str) -> None:
     spec = SPECS[name]
     model = json.loads(json.dumps(dataset_dashboard(spec, BUCKET)))
+    assert_grafana_model(model)
     assert model["uid"] == dataset_uid(name) and len(model["uid"]) <= UID_MAX_LENGTH
     assert name in model["title"]
     titles = [p["title"] for p in model["panels"]]
     assert titles[: len(spec.fields)] == list(spec.field_names)
-    assert len(model["panels"]) == len(spec.fields) + len(spec.aggregations)
-    assert len({p["id"] for p in model["panels"]}) == len(model["panels"])
+    alerts = 1 if spec.alerts else 0
+    assert len(model["panels"]) == len(spec.fields) + len(spec.aggregations) + alerts
+    assert ("Alerts" in titles) == bool(spec.alerts)
+    assert [a["name"] for a in annotations(model)] == (["Alerts"] if spec.alerts else [])
     for panel in model["panels"]:
-        assert set(panel["gridPos"]) == {"h", "w", "x", "y"}
         assert panel["type"] in ("timeseries", "state-timeline")
         assert [t["refId"] for t in panel["targets"]] == ["A"]
-    grid = {(p["gridPos"]["x"], p["gridPos"]["y"]) for p in model["panels"]}
-    assert len(grid) == len(model["panels"])  # no two panels on top of each other
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -118,25 +243,19 @@ def test_a_variable_per_tag_and_the_bucket_as_a_variable(name: str) -> None:
 def test_only_the_datasource_uid_and_the_bucket_variable(name: str) -> None:
     model = dataset_dashboard(SPECS[name], BUCKET)
     assert_datasources_by_uid(model)
+    assert_variables_declared(model)
     for text in queries(model):
         assert_flux_shape(text, BUCKET_VAR)
         assert f'"{BUCKET}"' not in text
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_flux_names_only_the_specs_measurement_fields_and_tags(name: str) -> None:
+def test_flux_names_only_what_the_spec_and_the_spark_job_write(name: str) -> None:
     spec = SPECS[name]
     model = dataset_dashboard(spec, BUCKET)
-    aggregate_fields = {
-        f"{f}_{fn}" for a in spec.aggregations for f in a.fields for fn in a.functions
-    }
-    declared = set(variables(model))
+    written = _dataset_points(spec)
     for text in queries(model):
-        assert set(MEASUREMENT.findall(text)) <= {spec.name, f"{spec.name}_agg"}, text
-        assert set(FIELD.findall(text)) <= set(spec.field_names) | aggregate_fields, text
-        columns = {a or b for a, b in COLUMN.findall(text)} - FLUX_BUILTINS
-        assert columns <= {*spec.tags, "window"}, text
-        assert set(VARIABLE.findall(text)) <= declared, text
+        assert_reads_only_what_is_written(text, written)
     for field in spec.fields:
         panel = next(p for p in model["panels"] if p["title"] == field.name)
         text = panel["targets"][0]["query"]
@@ -153,12 +272,31 @@ def test_aggregates_panel_reads_what_the_spark_job_writes() -> None:
     assert specs_with_aggregates, "datasets/ should declare at least one aggregation"
     for spec in specs_with_aggregates:
         model = dataset_dashboard(spec, BUCKET)
-        for agg, panel in zip(spec.aggregations, model["panels"][len(spec.fields) :], strict=True):
+        first, after = len(spec.fields), len(spec.fields) + len(spec.aggregations)
+        for agg, panel in zip(spec.aggregations, model["panels"][first:after], strict=True):
             text = panel["targets"][0]["query"]
             assert set(FIELD.findall(text)) == set(aggregate_columns(agg))
             assert MEASUREMENT.findall(text) == [f"{spec.name}_agg"]
             assert f'r.window == "{window_seconds(agg.window)}s"' in text
             assert window_tag(agg.window) == f"{window_seconds(agg.window)}s"
+
+
+def test_alerts_panel_and_annotation_read_what_the_spark_job_writes() -> None:
+    specs_with_alerts = [s for s in SPECS.values() if s.alerts]
+    assert specs_with_alerts, "datasets/ should declare at least one alert"
+    for spec in specs_with_alerts:
+        model = dataset_dashboard(spec, BUCKET)
+        measurement = next(m for m in _dataset_points(spec) if m.endswith("_alerts"))
+        panel = next(p for p in model["panels"] if p["title"] == "Alerts")
+        text = panel["targets"][0]["query"]
+        assert MEASUREMENT.findall(text) == [measurement]
+        assert 'group(columns: ["alert"])' in text and "fn: count" in text
+        for alert in spec.alerts:
+            assert alert.name in panel["description"]
+        (entry,) = annotations(model)
+        query = entry["target"]["query"]
+        assert MEASUREMENT.findall(query) == [measurement]
+        _assert_annotation_frame(query)
 
 
 def test_field_types_get_fitting_panels() -> None:
@@ -186,39 +324,74 @@ def test_long_dataset_names_get_a_short_unique_uid() -> None:
 # -- dashboards/*.json --------------------------------------------------------------------
 
 
-def test_every_dashboard_file_is_a_usable_model() -> None:
-    files = sorted((ROOT / "dashboards").glob("*.json"))
-    assert files
-    for path in files:
-        model = load_dashboard_file(path, DEFAULTS)
-        assert_datasources_by_uid(model)
-        bucket_vars = {n for n in variables(model) if n in DEFAULTS}
-        assert len(bucket_vars) == 1, f"{path.name}: one bucket variable"
-        for text in queries(model):
-            assert_flux_shape(text, next(iter(bucket_vars)))
-            assert set(VARIABLE.findall(text)) <= set(variables(model)), text
+@pytest.mark.parametrize("path", DASHBOARD_FILES, ids=lambda p: p.name)
+def test_every_dashboard_file_is_a_usable_model(path: Path) -> None:
+    model = load_dashboard_file(path, DEFAULTS)
+    assert_grafana_model(model)
+    assert_datasources_by_uid(model)
+    assert_variables_declared(model)
+    bucket_vars = {n for n in variables(model) if n in DEFAULTS}
+    assert len(bucket_vars) == 1, f"{path.name}: one bucket variable"
+    for text in queries(model):
+        assert_flux_shape(text, next(iter(bucket_vars)))
+        assert f'"{DEFAULTS[next(iter(bucket_vars))]}"' not in text
 
 
-def test_pipeline_dashboard_reads_what_the_spark_job_writes(monkeypatch) -> None:
-    model = load_dashboard_file(ROOT / "dashboards" / "pipeline.json", DEFAULTS)
+def test_pipeline_dashboard_reads_what_the_job_the_collector_and_the_streamer_write(
+    monkeypatch,
+) -> None:
+    model = load_dashboard_file(PIPELINE_FILE, DEFAULTS)
     assert model["uid"] == "streamlab-pipeline" and model["title"] == "Pipeline"
     pipeline_var = variables(model)[PIPELINE_BUCKET_VAR]
     assert pipeline_var["current"]["value"] == PIPELINE_BUCKET
     written = _pipeline_points(monkeypatch)
+    assert {"spark_query", "spark_sink"} <= set(written)
     for text in queries(model):
-        measurements = MEASUREMENT.findall(text)
-        assert len(measurements) == 1 and measurements[0] in written, text
-        tags, fields = written[measurements[0]]
-        assert set(FIELD.findall(text)) <= fields, text
-        columns = {a or b for a, b in COLUMN.findall(text)} - FLUX_BUILTINS
-        assert columns <= tags, text
-        assert f'"{PIPELINE_BUCKET}"' not in text
+        assert_reads_only_what_is_written(text, written)
+
+
+def test_pipeline_dashboard_shows_every_pipeline_measurement(monkeypatch) -> None:
+    """Each measurement written to the pipeline bucket has a panel (the streamer's events:
+    the annotation), so nothing the collector writes goes unseen."""
+    model = load_dashboard_file(PIPELINE_FILE, DEFAULTS)
+    shown = {m for text in panel_queries(model) for m in MEASUREMENT.findall(text)}
+    marked = {m for a in annotations(model) for m in MEASUREMENT.findall(a["target"]["query"])}
+    events = {"streamer_event"}
+    assert set(_pipeline_points(monkeypatch)) - events <= shown
+    assert marked == events
+
+
+def test_pipeline_dashboard_panels() -> None:
+    model = load_dashboard_file(PIPELINE_FILE, DEFAULTS)
+    rows = [p["title"] for p in model["panels"] if p["type"] == "row"]
+    assert rows == ["Sources", "Streamer", "Kafka", "Spark", "Cluster"]
+    by_title = {p["title"]: p for p in panels(model)}
+    rate = by_title["Stream rate: asked vs achieved (rows/s)"]["targets"][0]["query"]
+    assert set(FIELD.findall(rate)) == {"asked_rows_per_s", "achieved_rows_per_s"}
+    sources = by_title["Sources"]
+    assert sources["type"] == "stat" and "source_status" in sources["targets"][0]["query"]
+    dead = [t["query"] for t in by_title["Dead letters"]["targets"]]
+    assert [MEASUREMENT.findall(q) for q in dead] == [["streamer_stream"], ["kafka_topic"]]
+    assert 'r.kind == "deadletter"' in dead[1]
+    for panel in panels(model):
+        assert panel["type"] == "row" or panel["description"], panel["title"]
+
+
+def test_pipeline_dashboard_marks_rate_changes() -> None:
+    model = load_dashboard_file(PIPELINE_FILE, DEFAULTS)
+    assert model["annotations"]["list"][0] == BUILT_IN_ANNOTATIONS
+    (entry,) = annotations(model)
+    assert entry["name"] == "Rate changes" and entry["enable"] is True
+    assert entry["datasource"] == {"type": "influxdb", "uid": DATASOURCE_UID}
+    query = entry["target"]["query"]
+    assert MEASUREMENT.findall(query) == ["streamer_event"]
+    assert set(FIELD.findall(query)) == {"title", "text"}
+    assert "set: ${stream:json}" in query
+    _assert_annotation_frame(query)
 
 
 def test_bucket_defaults_come_from_the_settings() -> None:
-    model = load_dashboard_file(
-        ROOT / "dashboards" / "pipeline.json", {**DEFAULTS, PIPELINE_BUCKET_VAR: "metrics"}
-    )
+    model = load_dashboard_file(PIPELINE_FILE, {**DEFAULTS, PIPELINE_BUCKET_VAR: "metrics"})
     var = variables(model)[PIPELINE_BUCKET_VAR]
     assert var["query"] == "metrics" and var["current"]["value"] == "metrics"
 
@@ -243,8 +416,49 @@ def test_all_dashboards_is_files_then_datasets() -> None:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _pipeline_points(monkeypatch) -> dict[str, tuple[set[str], set[str]]]:
-    """Measurement -> (tags, fields) as the Spark job's progress listener and sinks write."""
+def _assert_annotation_frame(query: str) -> None:
+    """One table (one frame) of _time, title, text and tags: the names Grafana's standard
+    annotation support maps to an event's time, title, text and tags."""
+    steps = [line.strip() for line in query.splitlines()]
+    assert '|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")' in steps
+    assert "|> group()" in steps
+    assert '|> keep(columns: ["_time", "title", "text", "tags"])' in steps
+    assert "tags" in MADE.findall(query)
+
+
+def _lines_as_points(lines: list[str]) -> Written:
+    points: Written = {}
+    for text in lines:
+        key, field_text, _ = text.split(" ")
+        measurement, *tags = key.split(",")
+        fields = {f.split("=")[0] for f in field_text.split(",")}
+        known_tags, known_fields = points.setdefault(measurement, (set(), set()))
+        known_tags |= {t.split("=")[0] for t in tags}
+        known_fields |= fields
+    return points
+
+
+def _dataset_points(spec: DatasetSpec) -> Written:
+    """Measurement -> (tags, fields): the spec's rows, and the aggregates and alerts as the
+    Spark job's own code writes them (one made-up row each)."""
+    from sparkjob.derived import aggregate_columns
+    from sparkjob.sinks import aggregate_lines, alert_lines
+
+    tags = {t: "x" for t in spec.tags}
+    lines = []
+    for agg in spec.aggregations:
+        row = {**tags, "window_us": 0, **{c: 1.0 for c in aggregate_columns(agg)}}
+        lines += aggregate_lines([row], spec, agg)
+    for alert in spec.alerts:
+        row = {**tags, "alert": alert.name, "value": 1.0, "threshold": alert.value}
+        lines += alert_lines([{**row, "ts_us": 0, "seq": 0}], spec)
+    return {spec.name: (set(spec.tags), set(spec.field_names)), **_lines_as_points(lines)}
+
+
+def _pipeline_points(monkeypatch) -> Written:
+    """Measurement -> (tags, fields) in the pipeline bucket: the Spark job's progress listener
+    and sinks as their code writes them, then pipeline_schema for the collector and the
+    streamer (their own tests hold them to it)."""
     from sparkjob import progress
     from sparkjob.sinks import pipeline_line
 
@@ -261,12 +475,10 @@ def _pipeline_points(monkeypatch) -> dict[str, tuple[set[str], set[str]]]:
     progress.PipelineListener(None).onQueryProgress(event)
     ctx = SimpleNamespace(spec=SimpleNamespace(name="temps"))
     lines.append(pipeline_line(ctx, 4, 10, [5, 7, 9]))
-    points = {}
-    for text in lines:
-        key, field_text, _ = text.split(" ")
-        measurement, *tags = key.split(",")
-        fields = {f.split("=")[0] for f in field_text.split(",")}
-        points[measurement] = ({t.split("=")[0] for t in tags}, fields)
+    points = _lines_as_points(lines)
+    for m in MEASUREMENTS.values():
+        assert m.name not in points, f"{m.name}: written by the Spark job and the schema"
+        points[m.name] = (set(m.tags), set(m.fields))
     return points
 
 
