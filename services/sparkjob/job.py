@@ -11,6 +11,7 @@ from streamlab.specs import DatasetSpec
 
 from .config import JobConfig
 from .influx import InfluxTarget, read_token
+from .offsets import OffsetCommitter
 from .progress import PipelineListener
 from .queries import start_dataset
 from .sinks import BatchContext
@@ -32,7 +33,8 @@ def start(
 ) -> list[StreamingQuery]:
     """Starts the queries of every selected dataset; returns them all."""
     data, pipeline = influx_targets(config, token or read_token(config.token_file))
-    spark.streams.addListener(PipelineListener(pipeline))
+    committer = OffsetCommitter(config.kafka_bootstrap)
+    spark.streams.addListener(PipelineListener(pipeline, committer))
     queries: list[StreamingQuery] = []
     for name, spec in sorted(specs.items()):
         if config.selects(name):

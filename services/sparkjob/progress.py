@@ -13,6 +13,7 @@ from pyspark.sql.streaming import StreamingQueryListener
 
 from .influx import InfluxTarget, write_lines
 from .lineprotocol import line
+from .offsets import OffsetCommitter, kafka_offsets
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,10 @@ class _JsonEvents:
 def _progress(data: dict[str, Any]) -> SimpleNamespace:
     """The fields PipelineListener reads, from a progress's JSON (Spark leaves out a rate
     that is not a number)."""
-    sources = [SimpleNamespace(metrics=s.get("metrics") or {}) for s in data.get("sources", [])]
+    sources = [
+        SimpleNamespace(metrics=s.get("metrics") or {}, endOffset=s.get("endOffset"))
+        for s in data.get("sources", [])
+    ]
     return SimpleNamespace(
         id=data.get("id"), name=data.get("name"), batchId=data["batchId"],
         numInputRows=data.get("numInputRows", 0), batchDuration=data.get("batchDuration", 0),
@@ -94,8 +98,9 @@ def _progress(data: dict[str, Any]) -> SimpleNamespace:
 
 
 class PipelineListener(StreamingQueryListener):
-    def __init__(self, pipeline: InfluxTarget) -> None:
+    def __init__(self, pipeline: InfluxTarget, committer: OffsetCommitter | None = None) -> None:
         self.pipeline = pipeline
+        self.committer = committer
         self._java: Any = None
 
     @property
@@ -118,6 +123,18 @@ class PipelineListener(StreamingQueryListener):
             write_lines(self.pipeline, [text] if text else [])
         except Exception as error:  # metrics must never stop the job
             log.warning("could not write progress of %s to InfluxDB: %s", name, error)
+        if progress.name:
+            self._commit_offsets(progress.name, progress.sources or [])
+
+    def _commit_offsets(self, query: str, sources: list[Any]) -> None:
+        """The batch's end offsets to the query's consumer group (lag for the collector)."""
+        if self.committer is None:
+            return
+        for source in sources:
+            try:
+                self.committer.commit(query, kafka_offsets(getattr(source, "endOffset", None)))
+            except Exception as error:  # lag reporting must never stop the job
+                log.warning("could not commit the Kafka offsets of %s: %s", query, error)
 
     def onQueryIdle(self, event: Any) -> None:
         pass

@@ -42,7 +42,8 @@ MEASUREMENTS: dict[str, Measurement] = {
         # Per topic, from the broker: the sum of the partitions' end offsets.
         _m("kafka_topic", "kafka", "topic dataset kind", "end_offset partitions"),
         # Per Spark query reading a raw topic: end offsets minus the offsets the query has
-        # processed (the job commits them to the consumer group spark-<query>).
+        # processed (the job commits them to the consumer group streamlab-spark.<query>, see
+        # sparkjob/offsets.py; a query that has committed nothing yet has no point).
         _m("kafka_lag", "kafka", "topic dataset group", "lag committed_offset end_offset"),
         # ResourceManager REST /ws/v1/cluster/metrics.
         _m(

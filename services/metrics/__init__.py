@@ -1,0 +1,1 @@
+"""The metrics collector: polls the stack's services and writes the pipeline bucket."""

@@ -1,0 +1,39 @@
+"""One batched write per cycle to the pipeline bucket, through the Spark job's line writer."""
+
+from __future__ import annotations
+
+from influxdb_client.rest import ApiException
+from urllib3.exceptions import HTTPError
+
+from sparkjob.influx import InfluxTarget, LineWriter  # influxdb-client only: no Spark import
+
+ERROR_BODY_CHARS = 300
+
+
+class InfluxWriteError(RuntimeError):
+    """InfluxDB refused or did not take a batch; the message says which and why."""
+
+
+class PipelineWriter:
+    def __init__(self, target: InfluxTarget) -> None:
+        self.target = target
+        self._writer = LineWriter(target)
+
+    def write(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        try:
+            self._writer.write(lines)
+        except ApiException as error:
+            body = (error.body or "").strip()[:ERROR_BODY_CHARS]
+            raise InfluxWriteError(
+                f"InfluxDB at {self.target.url} answered HTTP {error.status} to a write to "
+                f"bucket {self.target.bucket!r}: {body}"
+            ) from None
+        except (HTTPError, OSError) as error:
+            raise InfluxWriteError(
+                f"cannot write to InfluxDB at {self.target.url}: {type(error).__name__}: {error}"
+            ) from None
+
+    def close(self) -> None:
+        self._writer.close()
