@@ -7,10 +7,11 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 
 from sparkjob.influx import InfluxTarget, read_token
 from streamlab.settings import Settings, SettingsError
-from streamlab.specs import SpecError, load_specs
+from streamlab.specs import DatasetSpec, SpecError, load_specs
 
 from .collector import Collector
 from .config import MetricsConfig
@@ -18,8 +19,9 @@ from .sources.build import build_sources
 from .writer import PipelineWriter
 
 
-def build_collector(config: MetricsConfig, settings: Settings, token: str) -> Collector:
-    specs = load_specs(config.datasets_dir, settings.values) if config.kafka_bootstrap else {}
+def build_collector(
+    config: MetricsConfig, specs: Mapping[str, DatasetSpec], token: str
+) -> Collector:
     target = InfluxTarget(
         config.influx_url, config.influx_org, config.pipeline_bucket, token,
         timeout_ms=int(config.timeout_s * 1000),
@@ -37,12 +39,15 @@ def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("kafka").setLevel(logging.ERROR)  # a broker down is our own warning
+    # kafka-python logs every failed reconnect at ERROR; a broker down is our own warning.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
     try:
         settings = Settings.load()
         config = MetricsConfig.from_settings(settings)
+        # The Kafka source reads the dataset topics from the specs.
+        specs = load_specs(config.datasets_dir, settings.values) if config.kafka_bootstrap else {}
         token = read_token(config.token_file)
-        collector = build_collector(config, settings, token)
+        collector = build_collector(config, specs, token)
     except (SettingsError, SpecError, RuntimeError) as error:
         print(f"metrics: {error}", file=sys.stderr)
         return 2

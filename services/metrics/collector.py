@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 class Source(Protocol):
     name: str
+    where: str  # its address, for messages
 
     def poll(self) -> Poll: ...
 
@@ -102,7 +103,7 @@ class Collector:
         wait(pending, timeout=self.timeout_s)
         points: list[Point] = []
         for source in self.sources:
-            poll, error = self._outcome(source.name, started[source.name])
+            poll, error = self._outcome(source, started[source.name])
             self._log_change(source.name, error)
             if poll is not None:
                 points.extend(poll.points)
@@ -130,13 +131,17 @@ class Collector:
         return future
 
     def _outcome(
-        self, name: str, future: Future[Poll] | None
+        self, source: Source, future: Future[Poll] | None
     ) -> tuple[Poll | None, Exception | None]:
         if future is None:
-            since = time.monotonic() - self._busy[name][1]
-            return None, SourceError(f"still busy with a poll started {since:.0f} s ago")
+            since = time.monotonic() - self._busy[source.name][1]
+            return None, SourceError(
+                f"{source.where}: no answer yet to a poll started {since:.0f} s ago"
+            )
         if not future.done():
-            return None, SourceError(f"no answer within METRICS_TIMEOUT_S={self.timeout_s:g} s")
+            return None, SourceError(
+                f"{source.where}: no answer within METRICS_TIMEOUT_S={self.timeout_s:g} s"
+            )
         error = future.exception()
         if error is not None:
             return None, error if isinstance(error, Exception) else RuntimeError(str(error))

@@ -166,7 +166,7 @@ def site_xml(properties: Mapping[str, str]) -> str:
     return f'<?xml version="1.0"?>\n<configuration>\n{entries}</configuration>\n'
 
 
-class _Daemon:
+class Daemon:
     """One Hadoop JVM in its own process group, its console output in `log`."""
 
     def __init__(self, name: str, main_class: str, heap: str, log: Path) -> None:
@@ -254,8 +254,8 @@ class HdfsCluster:
         self.client_heap = client_heap
         self.ports: HdfsPorts | None = None
         logs = self.workdir / "logs"
-        self.namenode = _Daemon("namenode", NAMENODE_CLASS, namenode_heap, logs / "namenode.log")
-        self.datanode = _Daemon("datanode", DATANODE_CLASS, datanode_heap, logs / "datanode.log")
+        self.namenode = Daemon("namenode", NAMENODE_CLASS, namenode_heap, logs / "namenode.log")
+        self.datanode = Daemon("datanode", DATANODE_CLASS, datanode_heap, logs / "datanode.log")
 
     # -- addresses -----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ class HttpJsonSource:
     def __init__(self, name: str, url: str, parse: Parser, timeout_s: float) -> None:
         self.name = name
         self.url = url
+        self.where = url
         self.parse = parse
         self.timeout_s = timeout_s
         self._session = requests.Session()

@@ -16,7 +16,10 @@ from kafka.admin import OffsetSpec
 from kafka.errors import (
     CoordinatorLoadInProgressError,
     CoordinatorNotAvailableError,
+    KafkaConnectionError,
     KafkaError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
 )
 
 from sparkjob.offsets import query_group  # kafka-python only: no Spark import
@@ -27,6 +30,8 @@ from ..points import Point, Poll, SourceError
 CLIENT_ID = "streamlab-metrics"
 UNKNOWN_TOPIC = 3  # UNKNOWN_TOPIC_OR_PARTITION: not provisioned (yet)
 _COORDINATOR_STARTING = (CoordinatorNotAvailableError, CoordinatorLoadInProgressError)
+_UNREACHABLE = (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError)
+CLIENT_TIMEOUT_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -97,9 +102,12 @@ class KafkaSource:
 
     def __init__(self, bootstrap: str, specs: Mapping[str, DatasetSpec], timeout_s: float) -> None:
         self.bootstrap = bootstrap
+        self.where = f"the broker at {bootstrap}"
         self.specs = dict(specs)
         self.topics = dataset_topics(specs)
-        self.timeout_ms = int(timeout_s * 1000)
+        # Below the collector's deadline, so that a broker that is down gets kafka-python's
+        # own reason rather than the collector's "no answer in time".
+        self.timeout_ms = int(timeout_s * 1000 * CLIENT_TIMEOUT_SHARE)
         self._admin: KafkaAdminClient | None = None
 
     def poll(self) -> Poll:
@@ -108,7 +116,7 @@ class KafkaSource:
             points = self._read(self._client())
         except KafkaError as error:
             self.close()
-            raise SourceError(f"the broker at {self.bootstrap}: {_message(error)}") from None
+            raise SourceError(f"{self.where}: {_message(error)}") from None
         return Poll(points, (time.monotonic() - start) * 1000)
 
     def close(self) -> None:
@@ -171,4 +179,7 @@ def _partitions(admin: KafkaAdminClient, names: list[str]) -> list[TopicPartitio
 
 
 def _message(error: KafkaError) -> str:
-    return str(error) or type(error).__name__
+    text = str(error) or type(error).__name__
+    if isinstance(error, _UNREACHABLE):
+        return f"does not answer (is it up?): {text}"
+    return text
