@@ -19,8 +19,10 @@ from harness.streamer import (
     streamer_config,
     values,
 )
+from metrics.sources.kafka import KafkaSource
 from sparkjob.config import JobConfig
 from sparkjob.job import start
+from sparkjob.offsets import query_group
 
 pytestmark = pytest.mark.integration
 
@@ -76,6 +78,18 @@ def _wait(check: Callable[[], bool], what: str, timeout: float = 120) -> None:
         time.sleep(0.5)
 
 
+def _sinks_lag(bootstrap: str, spec) -> dict | None:
+    """The sinks query's kafka_lag fields, as the metrics collector reads them, once 0."""
+    source = KafkaSource(bootstrap, {spec.name: spec}, timeout_s=5)
+    try:
+        points = source.poll().points
+    finally:
+        source.close()
+    group = query_group(f"{spec.name}.sinks")
+    lags = [p.fields for p in points if p.measurement == "kafka_lag" and p.tags["group"] == group]
+    return lags[0] if lags and lags[0]["lag"] == 0 else None
+
+
 def _stop(queries) -> None:
     for query in queries:
         query.stop()
@@ -105,8 +119,16 @@ def test_stream_to_hdfs_and_influx_with_restart(spark, kafka, hdfs, influx, tmp_
         parquet = lambda: spark.read.parquet(config.raw_path(spec.name))  # noqa: E731
         _wait(lambda: parquet().count() >= count, f"{count} Parquet rows")
         time.sleep(3)  # any duplicate would arrive with the next triggers
+        _wait(lambda: _sinks_lag(kafka.bootstrap, spec), "the sinks query's lag at 0", 30)
     finally:
         _stop(queries)
+    # The job committed what it processed to streamlab-spark.<query>: all of the raw topic.
+    end = count + len(BAD_RECORDS)
+    assert _sinks_lag(kafka.bootstrap, spec) == {
+        "lag": 0,
+        "committed_offset": end,
+        "end_offset": end,
+    }
 
     points = influx.points(spec.name)
     assert len(points) == count
