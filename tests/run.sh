@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need from this project's own files, then runs
-# the unit and integration tiers (real ZooKeeper, Kafka and Hadoop as local processes).
+# the unit and integration tiers (real ZooKeeper, Kafka and Hadoop as local processes) and
+# the browser tests (the streamer's control page in Debian's headless chromium).
 #   ./tests/run.sh                 everything
 #   ./tests/run.sh tests/unit      any pytest arguments instead of the default tiers
 set -euo pipefail
@@ -18,6 +19,7 @@ need_system_tools() {
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v "$PYTHON" >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
   [ "${#missing[@]}" -eq 0 ] && return
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
@@ -62,7 +64,7 @@ say "ruff"
 "$VENV/bin/ruff" format --check --quiet . || die "files need formatting (run .venv/bin/ruff format .)"
 
 args=("$@")
-[ "${#args[@]}" -gt 0 ] || args=(tests/unit tests/integration)
+[ "${#args[@]}" -gt 0 ] || args=(tests/unit tests/integration tests/browser)
 say "pytest ${args[*]}"
 set +e
 "$VENV/bin/pytest" -p no:cacheprovider "${args[@]}"

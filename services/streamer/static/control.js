@@ -94,8 +94,10 @@ function createCard(status) {
   };
   section.dataset.stream = name;
   labelCard(card, name);
-  card.input.value = String(status.rate.value);
-  card.mode.value = status.rate.mode;
+  // What the user types stays until it is sent; otherwise the inputs follow the stream.
+  card.edited = false;
+  card.input.addEventListener("input", () => (card.edited = true));
+  card.mode.addEventListener("change", () => (card.edited = true));
   section.querySelector("form").addEventListener("submit", (event) => {
     event.preventDefault();
     setRate(name, card);
@@ -116,7 +118,7 @@ function labelCard(card, name) {
   card.input.id = domId(name, "rate");
   const label = section.querySelector(".rate-label");
   label.htmlFor = card.input.id;
-  label.textContent = `Rate of ${name}`;
+  label.querySelector(".visually-hidden").textContent = ` of ${name}`;
   card.mode.setAttribute("aria-label", `Rate unit of ${name}`);
   card.canvas.setAttribute("aria-label", `Throughput of ${name}: achieved and asked rows/s`);
   card.error.id = domId(name, "error");
@@ -145,6 +147,15 @@ function updateCard(card, status) {
   showValue(card.field("sent"), number(status.rows_sent), status.rows_sent);
   showValue(card.field("deadlettered"), number(status.rows_deadlettered), status.rows_deadlettered);
   card.field("error").textContent = status.error || "";
+  syncRateInputs(card, status.rate);
+}
+
+function syncRateInputs(card, rate) {
+  const focused = [card.input, card.mode].includes(document.activeElement);
+  if (!card.edited && !focused) {
+    card.input.value = String(rate.value);
+    card.mode.value = rate.mode;
+  }
 }
 
 function cardOf(status) {
@@ -157,19 +168,25 @@ function cardOf(status) {
 // --- controls ---
 
 async function setRate(name, card) {
-  await send(card, () => post(streamPath(name, "rate"), { [card.mode.value]: typedRate(card.input.value) }));
+  const body = { [card.mode.value]: typedRate(card.input.value) };
+  if (await send(card, () => post(streamPath(name, "rate"), body))) {
+    card.edited = false;
+  }
 }
 
 async function control(name, action, card) {
   await send(card, () => post(streamPath(name, action)));
 }
 
+// Sends a control request; shows the API's error next to the controls. True when applied.
 async function send(card, request) {
   card.error.textContent = "";
   try {
     updateCard(card, await request());
+    return true;
   } catch (error) {
     card.error.textContent = error.message;
+    return false;
   }
 }
 
@@ -228,10 +245,11 @@ function colors() {
   };
 }
 
-// The smallest 1, 2 or 5 times a power of ten at or above value.
+// The smallest 1, 2, 4, 5 or 8 times a power of ten at or above value: a top whose
+// quarters (the grid lines) are round numbers.
 function niceCeiling(value) {
   const power = 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 5, 10].map((step) => step * power).find((step) => step >= value);
+  return [1, 2, 4, 5, 8, 10].map((step) => step * power).find((step) => step >= value);
 }
 
 function fitCanvas(canvas) {
@@ -267,10 +285,11 @@ function drawGrid(context, area, top, palette) {
     context.stroke();
     context.fillText(number((top * i) / 4), area.left - 6, y);
   }
-  context.textAlign = "center";
   context.textBaseline = "top";
   for (const secondsAgo of [120, 90, 60, 30, 0]) {
     const x = area.right - ((area.right - area.left) * secondsAgo * 1000) / WINDOW_MS;
+    const edge = { 120: "left", 0: "right" }[secondsAgo];
+    context.textAlign = edge || "center";
     context.fillText(secondsAgo === 0 ? "now" : `-${secondsAgo}s`, x, area.bottom + 5);
   }
 }
@@ -316,8 +335,9 @@ function drawChart(canvas, samples, now) {
   context.beginPath();
   context.rect(area.left, area.top - 2, area.right - area.left, area.bottom - area.top + 4);
   context.clip();
-  drawSeries(context, visible, "asked", scale, { color: palette.asked, width: 2, dash: [6, 4] });
+  // The asked rate on top: where the achieved rate holds it, the dashes lie on its line.
   drawSeries(context, visible, "achieved", scale, { color: palette.achieved, width: 2.5, dash: [] });
+  drawSeries(context, visible, "asked", scale, { color: palette.asked, width: 2, dash: [6, 4] });
   context.restore();
   canvas.dataset.samples = String(visible.length);
 }
