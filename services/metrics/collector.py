@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Protocol
 
-from .points import Point, Poll, SourceError, to_lines
+from .points import MetricsError, Point, Poll, SourceError, to_lines
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def status_point(source: str, poll: Poll | None, error: Exception | None) -> Poi
 
 
 def _describe(error: Exception | None) -> str:
-    if isinstance(error, SourceError):
+    if isinstance(error, MetricsError):
         return str(error)
     return f"{type(error).__name__}: {error}"
 
@@ -151,7 +151,8 @@ class Collector:
         try:
             self.writer.write(lines)
         except Exception as error:  # InfluxDB down: drop this batch, try the next one
-            self._log_change("influxdb", error, f"{len(lines)} points dropped, retrying next cycle")
+            dropped = f"{len(lines)} point{'' if len(lines) == 1 else 's'} dropped"
+            self._log_change("influxdb", error, f"{dropped}, retrying next cycle")
         else:
             self._log_change("influxdb", None)
 

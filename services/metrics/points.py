@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sparkjob.lineprotocol import line  # plain Python: no Spark import
 
 Value = int | float | str | bool
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")]+")
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,11 @@ class Poll:
     response_ms: float
 
 
-class SourceError(Exception):
+class MetricsError(Exception):
+    """An expected failure, whose message is fit for the log as it is."""
+
+
+class SourceError(MetricsError):
     """A source is down or answered something unusable; the message says which and why.
 
     response_ms is set when the source did answer (a bad status, garbage), else None.
@@ -34,6 +40,13 @@ class SourceError(Exception):
     def __init__(self, message: str, response_ms: float | None = None) -> None:
         super().__init__(message)
         self.response_ms = response_ms
+
+
+def os_reason(text: str) -> str | None:
+    """The OS's reason inside a client library's long message ("[Errno 111] Connection
+    refused"), if there is one."""
+    found = _ERRNO.search(text)
+    return found.group(0) if found else None
 
 
 def to_lines(points: Iterable[Point], time_ns: int) -> list[str]:

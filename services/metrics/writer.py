@@ -7,10 +7,12 @@ from urllib3.exceptions import HTTPError
 
 from sparkjob.influx import InfluxTarget, LineWriter  # influxdb-client only: no Spark import
 
+from .points import MetricsError, os_reason
+
 ERROR_BODY_CHARS = 300
 
 
-class InfluxWriteError(RuntimeError):
+class InfluxWriteError(MetricsError):
     """InfluxDB refused or did not take a batch; the message says which and why."""
 
 
@@ -31,8 +33,9 @@ class PipelineWriter:
                 f"bucket {self.target.bucket!r}: {body}"
             ) from None
         except (HTTPError, OSError) as error:
+            reason = os_reason(str(error)) or f"{type(error).__name__}: {error}"
             raise InfluxWriteError(
-                f"cannot write to InfluxDB at {self.target.url}: {type(error).__name__}: {error}"
+                f"cannot write to InfluxDB at {self.target.url}: {reason}"
             ) from None
 
     def close(self) -> None:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
-from ..points import Point, Poll, SourceError
+from ..points import Point, Poll, SourceError, os_reason
 
 Parser = Callable[[Any], list[Point]]
 # What a parser raises on JSON of another shape than the service documents.
 SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 ERROR_BODY_CHARS = 200
-# The OS's reason inside urllib3's long message: "[Errno 111] Connection refused".
-_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")]+")
 
 
 class HttpJsonSource:
@@ -70,6 +67,5 @@ def _reason(error: requests.RequestException) -> str:
     if isinstance(error, requests.Timeout):
         return "no answer in time"
     if isinstance(error, requests.ConnectionError):
-        cause = _ERRNO.search(str(error))
-        return f"cannot connect ({cause.group(0) if cause else 'is the service up?'})"
+        return f"cannot connect ({os_reason(str(error)) or 'is the service up?'})"
     return f"{type(error).__name__}: {error}"
