@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka.errors import TopicAlreadyExistsError
 from playwright.sync_api import sync_playwright
 
 from harness.browser import BrowserMissing, canvas_ink, launch, open_page, wait_for_chart_data
-from harness.streamer import DATASETS, StreamerServer, create_topics, streamer_config, unique_spec
-from streamlab.specs import DatasetSpec, RateSpec, load_spec
+from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec
+from streamlab.specs import DatasetSpec, RateSpec
 
 pytestmark = pytest.mark.browser
 
@@ -28,16 +27,11 @@ TOLERANCE = 0.1  # achieved vs asked rows/s, as the page shows them
 
 
 def _spec(kafka: Any, name: str) -> DatasetSpec:
-    """The shipped spec under its own name, for a readable page; a unique name if its topics
-    already exist on the session's broker."""
-    rate = RateSpec("rows_per_second", RUNNING.get(name, 10))
-    spec = load_spec(DATASETS / f"{name}.yaml", {"BIKES_FEED_URL": "http://127.0.0.1:9/"})
-    spec = dataclasses.replace(spec, rate=rate, autostart=name in RUNNING)
-    try:
-        create_topics(kafka, spec)
-    except TopicAlreadyExistsError:
-        spec = unique_spec(name, rate=rate, autostart=name in RUNNING)
-        create_topics(kafka, spec)
+    """A shipped spec under a unique name (the broker is shared), with its topics."""
+    spec = unique_spec(
+        name, rate=RateSpec("rows_per_second", RUNNING.get(name, 10)), autostart=name in RUNNING
+    )
+    create_topics(kafka, spec)
     return spec
 
 
