@@ -138,15 +138,7 @@ class Stack:
             f'|> filter(fn: (r) => r._measurement == "{measurement}") '
             '|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")'
         )
-        reply = requests.post(
-            f"{self.url('INFLUXDB_PORT')}/api/v2/query",
-            params={"org": self.settings.str("INFLUX_ORG")},
-            headers={**self.influx_headers(), "Content-Type": "application/vnd.flux",
-                     "Accept": "application/csv"},
-            data=flux, timeout=60,
-        )  # fmt: skip
-        reply.raise_for_status()
-        rows = list(csv.DictReader(line for line in reply.text.splitlines() if line.strip()))
+        rows = list(csv.DictReader(self._flux(flux)))
         fields = MEASUREMENTS[measurement].fields
         return [
             {"tags": {k: v for k, v in r.items() if k in MEASUREMENTS[measurement].tags},
@@ -155,13 +147,8 @@ class Stack:
             for r in rows
         ]  # fmt: skip
 
-    def _flux_count(self, bucket: str, measurement: str) -> int:
-        # One field per point is enough to count points: every point of a dataset has them all.
-        flux = (
-            f'from(bucket: "{bucket}") |> range(start: 0) '
-            f'|> filter(fn: (r) => r._measurement == "{measurement}") '
-            '|> group(columns: ["_field"]) |> count() |> max()'
-        )
+    def _flux(self, flux: str) -> list[str]:
+        """The non-empty CSV lines of a Flux query's answer."""
         reply = requests.post(
             f"{self.url('INFLUXDB_PORT')}/api/v2/query",
             params={"org": self.settings.str("INFLUX_ORG")},
@@ -170,7 +157,16 @@ class Stack:
             data=flux, timeout=60,
         )  # fmt: skip
         reply.raise_for_status()
-        rows = [r.split(",") for r in reply.text.splitlines() if r.strip()]
+        return [line for line in reply.text.splitlines() if line.strip()]
+
+    def _flux_count(self, bucket: str, measurement: str) -> int:
+        # One field per point is enough to count points: every point of a dataset has them all.
+        flux = (
+            f'from(bucket: "{bucket}") |> range(start: 0) '
+            f'|> filter(fn: (r) => r._measurement == "{measurement}") '
+            '|> group(columns: ["_field"]) |> count() |> max()'
+        )
+        rows = [r.split(",") for r in self._flux(flux)]
         if len(rows) < 2:
             return 0
         return int(rows[1][rows[0].index("_value")])
