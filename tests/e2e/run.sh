@@ -85,9 +85,9 @@ report() {
   first_point="$(sed -n 's/^first_point_epoch=//p' "${ARTIFACTS}/first_point.txt" || true)"
   peak="$(sort -k2 -n "${ARTIFACTS}/memory-full.txt" | tail -n 1 | cut -d' ' -f2)"
   say "figures (full profile):"
-  docker images --filter "label=io.streamlab.project=streamlab" \
+  docker images --filter "label=io.streamlab.project=streamlab" --filter dangling=false \
     --format '  image {{.Repository}}:{{.Tag}}  {{.Size}}' | tee "${ARTIFACTS}/image_sizes.txt"
-  say "  cold build: $(elapsed "${build_start}" "${build_end}") s (./compose.sh build, all images)"
+  say "  image build: $(elapsed "${build_start}" "${build_end}") s (./compose.sh build, all images, with the layer cache this engine had)"
   if [ -n "${first_point}" ]; then
     say "  up to first point stored: $(elapsed "${up_start}" "${first_point}") s"
   else
