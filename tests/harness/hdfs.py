@@ -231,7 +231,57 @@ class Daemon:
             os.killpg(self.process.pid, signum)
 
 
-class HdfsCluster:
+class DaemonCluster:
+    """Daemons sharing a work folder (made here when none is given, deleted on close).
+
+    Subclasses list their daemons in stop order in `daemons` (workers first, so none
+    retries a master that is gone) and implement start(), which __enter__ calls.
+    """
+
+    def __init__(self, workdir: Path | None, prefix: str) -> None:
+        self._owns_workdir = workdir is None
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix=prefix))
+
+    @property
+    def daemons(self) -> tuple[Daemon, ...]:
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        return all(daemon.running for daemon in self.daemons)
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Graceful stop, in the order of `daemons`."""
+        for daemon in self.daemons:
+            daemon.stop(timeout)
+
+    def kill(self) -> None:
+        for daemon in self.daemons:
+            daemon.kill()
+
+    def close(self) -> None:
+        """Stop, and delete the work folder if this cluster made it."""
+        self.stop()
+        if self._owns_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class HdfsCluster(DaemonCluster):
     """A NameNode and a DataNode on free 127.0.0.1 ports, config and data in `workdir`.
 
     extra_config is merged into hdfs-site.xml (read by the daemons and by run_fs clients).
@@ -247,9 +297,8 @@ class HdfsCluster:
         datanode_heap: str = DATANODE_HEAP,
         client_heap: str = CLIENT_HEAP,
     ) -> None:
+        super().__init__(workdir, "streamlab-hdfs-")
         self.jars = jars
-        self._owns_workdir = workdir is None
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="streamlab-hdfs-"))
         self.extra_config = dict(extra_config or {})
         self.client_heap = client_heap
         self.ports: HdfsPorts | None = None
@@ -283,8 +332,8 @@ class HdfsCluster:
         return f"{self.conf_dir}{os.pathsep}{self.jars}/*"
 
     @property
-    def running(self) -> bool:
-        return self.namenode.running and self.datanode.running
+    def daemons(self) -> tuple[Daemon, ...]:
+        return (self.datanode, self.namenode)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -304,36 +353,6 @@ class HdfsCluster:
             self.ports = None  # another process took a port since we picked it
             return self.start(timeout, attempts=attempts - 1)
         return self
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        """Graceful stop, DataNode first (so it does not retry a NameNode that is gone)."""
-        self.datanode.stop(timeout)
-        self.namenode.stop(timeout)
-
-    def kill(self) -> None:
-        self.datanode.kill()
-        self.namenode.kill()
-
-    def close(self) -> None:
-        """Stop, and delete the work folder if this cluster made it."""
-        self.stop()
-        if self._owns_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- state ---------------------------------------------------------------------------
 

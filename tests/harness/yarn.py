@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from harness import process
@@ -26,8 +23,8 @@ from harness.hdfs import (
     LOG4J_PROPERTIES,
     METRICS2_PROPERTIES,
     POLL_INTERVAL_S,
-    STOP_TIMEOUT_S,
     Daemon,
+    DaemonCluster,
     http_get,
     site_xml,
 )
@@ -103,13 +100,12 @@ def capacity_scheduler() -> dict[str, str]:
     }
 
 
-class YarnCluster:
+class YarnCluster(DaemonCluster):
     """A ResourceManager and a NodeManager on free 127.0.0.1 ports, config in `workdir`."""
 
     def __init__(self, jars: Path, workdir: Path | None = None) -> None:
+        super().__init__(workdir, "streamlab-yarn-")
         self.jars = jars
-        self._owns_workdir = workdir is None
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="streamlab-yarn-"))
         self.ports: YarnPorts | None = None
         logs = self.workdir / "logs"
         self.resourcemanager = Daemon(
@@ -132,8 +128,8 @@ class YarnCluster:
         return f"http://{HOST}:{self.ports.resourcemanager_web}"
 
     @property
-    def running(self) -> bool:
-        return self.resourcemanager.running and self.nodemanager.running
+    def daemons(self) -> tuple[Daemon, ...]:
+        return (self.nodemanager, self.resourcemanager)
 
     def start(self, timeout: float = START_TIMEOUT_S) -> Self:
         """Start both daemons; wait until the ResourceManager counts the node as active."""
@@ -151,34 +147,6 @@ class YarnCluster:
             self.kill()
             raise
         return self
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        self.nodemanager.stop(timeout)
-        self.resourcemanager.stop(timeout)
-
-    def kill(self) -> None:
-        self.nodemanager.kill()
-        self.resourcemanager.kill()
-
-    def close(self) -> None:
-        self.stop()
-        if self._owns_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def cluster_metrics(self) -> dict[str, Any]:
         """The ResourceManager's clusterMetrics (activeNodes, totalMB, appsRunning, ...)."""
