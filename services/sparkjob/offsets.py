@@ -12,9 +12,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from kafka import KafkaAdminClient, TopicPartition
+from kafka import TopicPartition
 from kafka.errors import KafkaError, NoError
 from kafka.structs import OffsetAndMetadata
+
+from streamlab.kafka_admin import AdminConnection
 
 GROUP_PREFIX = "streamlab-spark."
 CLIENT_ID = "streamlab-spark-offsets"
@@ -55,13 +57,10 @@ def kafka_offsets(end_offset: Any) -> Offsets:
 
 
 class OffsetCommitter:
-    """One admin client, made on first use and again after a failure; not thread-safe
-    (Spark calls listeners from one thread)."""
+    """Not thread-safe (Spark calls listeners from one thread)."""
 
     def __init__(self, bootstrap: str, timeout_ms: int = COMMIT_TIMEOUT_MS) -> None:
-        self.bootstrap = bootstrap
-        self.timeout_ms = timeout_ms
-        self._admin: KafkaAdminClient | None = None
+        self._admin = AdminConnection(bootstrap, CLIENT_ID, timeout_ms)
         self._last: dict[str, Offsets] = {}
 
     def commit(self, query: str, offsets: Offsets) -> None:
@@ -70,7 +69,7 @@ class OffsetCommitter:
             return
         group = query_group(query)
         try:
-            answers = self._client().alter_group_offsets(group, offsets)
+            answers = self._admin.client().alter_group_offsets(group, offsets)
         except KafkaError:
             self.close()
             raise
@@ -83,16 +82,4 @@ class OffsetCommitter:
         self._last[query] = offsets
 
     def close(self) -> None:
-        if self._admin is not None:
-            admin, self._admin = self._admin, None
-            admin.close()
-
-    def _client(self) -> KafkaAdminClient:
-        if self._admin is None:
-            self._admin = KafkaAdminClient(
-                bootstrap_servers=self.bootstrap.split(","),
-                client_id=CLIENT_ID,
-                request_timeout_ms=self.timeout_ms,
-                bootstrap_timeout_ms=self.timeout_ms,
-            )
-        return self._admin
+        self._admin.close()

@@ -23,6 +23,7 @@ from kafka.errors import (
 )
 
 from sparkjob.offsets import query_group  # kafka-python only: no Spark import
+from streamlab.kafka_admin import AdminConnection
 from streamlab.specs import DatasetSpec
 
 from ..points import Point, Poll, SourceError
@@ -107,32 +108,20 @@ class KafkaSource:
         self.topics = dataset_topics(specs)
         # Below the collector's deadline, so that a broker that is down gets kafka-python's
         # own reason rather than the collector's "no answer in time".
-        self.timeout_ms = int(timeout_s * 1000 * CLIENT_TIMEOUT_SHARE)
-        self._admin: KafkaAdminClient | None = None
+        timeout_ms = int(timeout_s * 1000 * CLIENT_TIMEOUT_SHARE)
+        self._admin = AdminConnection(bootstrap, CLIENT_ID, timeout_ms)
 
     def poll(self) -> Poll:
         start = time.monotonic()
         try:
-            points = self._read(self._client())
+            points = self._read(self._admin.client())
         except KafkaError as error:
             self.close()
             raise SourceError(f"{self.where}: {_message(error)}") from None
         return Poll(points, (time.monotonic() - start) * 1000)
 
     def close(self) -> None:
-        if self._admin is not None:
-            admin, self._admin = self._admin, None
-            admin.close()
-
-    def _client(self) -> KafkaAdminClient:
-        if self._admin is None:
-            self._admin = KafkaAdminClient(
-                bootstrap_servers=self.bootstrap.split(","),
-                client_id=CLIENT_ID,
-                request_timeout_ms=self.timeout_ms,
-                bootstrap_timeout_ms=self.timeout_ms,
-            )
-        return self._admin
+        self._admin.close()
 
     def _read(self, admin: KafkaAdminClient) -> list[Point]:
         partitions = _partitions(admin, [t.name for t in self.topics])
