@@ -111,12 +111,7 @@ class Stack:
         """Points of `measurement` stored in the data bucket."""
         bucket = self.settings.str("INFLUX_BUCKET")
         if self.is_influx_double():
-            reply = requests.get(
-                f"{self.url('INFLUXDB_PORT')}/_double/points",
-                params={"bucket": bucket, "measurement": measurement}, timeout=30,
-            )  # fmt: skip
-            reply.raise_for_status()
-            return len(reply.json())
+            return len(self._double_points(bucket, measurement))
         return self._flux_count(bucket, measurement)
 
     def pipeline_points(self, measurement: str) -> list[dict[str, Any]]:
@@ -124,13 +119,17 @@ class Stack:
         gives them ({"tags", "fields", "time_ns", ...}); from InfluxDB by Flux otherwise."""
         bucket = self.settings.str("INFLUX_PIPELINE_BUCKET")
         if self.is_influx_double():
-            reply = requests.get(
-                f"{self.url('INFLUXDB_PORT')}/_double/points",
-                params={"bucket": bucket, "measurement": measurement}, timeout=30,
-            )  # fmt: skip
-            reply.raise_for_status()
-            return reply.json()
+            return self._double_points(bucket, measurement)
         return self._flux_points(bucket, measurement)
+
+    def _double_points(self, bucket: str, measurement: str) -> list[dict[str, Any]]:
+        """The InfluxDB double's stored points (its /_double inspection API)."""
+        reply = requests.get(
+            f"{self.url('INFLUXDB_PORT')}/_double/points",
+            params={"bucket": bucket, "measurement": measurement}, timeout=30,
+        )  # fmt: skip
+        reply.raise_for_status()
+        return reply.json()
 
     def _flux_points(self, bucket: str, measurement: str) -> list[dict[str, Any]]:
         flux = (
