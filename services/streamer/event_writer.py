@@ -2,7 +2,7 @@
 
 record() only puts the event on a bounded queue: a control request is never delayed or
 failed by InfluxDB being slow, down or refusing. The thread sends whatever has queued up in
-one request to POST /api/v2/write (line protocol, ns precision).
+one write through the project's LineWriter (as the Spark job and the metrics collector do).
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ import queue
 import threading
 from pathlib import Path
 
-import requests
+from influxdb_client.rest import ApiException
+from urllib3.exceptions import HTTPError
+
+from sparkjob.influx import InfluxTarget, LineWriter  # influxdb-client only: no Spark import
 
 from .config import EventsConfig
 from .events import StreamEvent
@@ -26,8 +29,7 @@ class EventWriter:
     def __init__(self, config: EventsConfig) -> None:
         self.config = config
         self._queue: queue.Queue[StreamEvent | None] = queue.Queue(config.queue_size)
-        self._token: str | None = None
-        self._session = requests.Session()
+        self._writer: LineWriter | None = None
         self._thread: threading.Thread | None = None
         self.enabled = _usable(config)
         if self.enabled:
@@ -61,7 +63,7 @@ class EventWriter:
             if events:
                 self._write(events)
             if None in batch:
-                self._session.close()
+                self._close_writer()
                 return
 
     def _next_batch(self) -> list[StreamEvent | None]:
@@ -75,37 +77,34 @@ class EventWriter:
 
     def _write(self, events: list[StreamEvent]) -> None:
         try:
-            response = self._post("\n".join(e.line() for e in events))
-        except (OSError, requests.RequestException) as error:
-            log.warning("streamer events: %d not written to InfluxDB: %s", len(events), error)
-            return
-        if response.status_code == 401:
-            self._token = None  # read the file again next time: it may have been rewritten
-        if response.status_code != 204:
+            self._line_writer().write([e.line() for e in events])
+        except ApiException as error:
+            if error.status == 401:
+                self._close_writer()  # read the token file again next time: it may be new
+            body = (error.body or "").strip()[:300]
             log.warning(
                 "streamer events: %d not written, InfluxDB answered %s: %s",
-                len(events),
-                response.status_code,
-                response.text[:300],
-            )
+                len(events), error.status, body,
+            )  # fmt: skip
+        except (HTTPError, OSError) as error:
+            log.warning("streamer events: %d not written to InfluxDB: %s", len(events), error)
 
-    def _post(self, body: str) -> requests.Response:
-        return self._session.post(
-            f"{self.config.influx_url.rstrip('/')}/api/v2/write",
-            params={"org": self.config.org, "bucket": self.config.bucket, "precision": "ns"},
-            data=body.encode("utf-8"),
-            headers={
-                "Authorization": f"Token {self._read_token()}",
-                "Content-Type": "text/plain; charset=utf-8",
-            },
-            timeout=self.config.timeout_s,
-        )
-
-    def _read_token(self) -> str:
-        if self._token is None:
+    def _line_writer(self) -> LineWriter:
+        if self._writer is None:
             assert self.config.token_file is not None  # checked by _usable
-            self._token = self.config.token_file.read_text().strip()
-        return self._token
+            token = self.config.token_file.read_text().strip()
+            self._writer = LineWriter(
+                InfluxTarget(
+                    self.config.influx_url, self.config.org, self.config.bucket, token,
+                    timeout_ms=int(self.config.timeout_s * 1000),
+                )
+            )  # fmt: skip
+        return self._writer
+
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.close()
 
 
 def _usable(config: EventsConfig) -> bool:
