@@ -5,7 +5,8 @@
 
 Opens the page, optionally sets a stream's rate through the page's own form, waits until
 every stream's chart has data, and saves a screenshot (1280x800). The e2e run keeps one in
-its artifacts; docs/images/control-page.png comes from the browser test.
+its artifacts; docs/images/control-page.png was taken with it (--samples 80) from the test
+harness's streamer.
 """
 
 from __future__ import annotations
