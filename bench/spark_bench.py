@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +92,12 @@ class PointClock:
         self._lock = threading.Lock()
         lab.double.store.write_listeners.append(self._seen)
 
-    def _seen(self, bucket: str, points: list, stored_ns: int) -> None:
+    def _seen(self, bucket: str, keys: Iterable[tuple], stored_ns: int) -> None:
         with self._lock:
             before = len(self.stored)
-            for p in points:
-                if p.measurement == self.measurement:
-                    self.stored.setdefault((p.tags, p.time_ns), stored_ns)
+            for measurement, tags, time_ns in keys:
+                if measurement == self.measurement:
+                    self.stored.setdefault((tags, time_ns), stored_ns)
             if len(self.stored) > before:
                 self.writes.append((stored_ns, len(self.stored) - before))
 

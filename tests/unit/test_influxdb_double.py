@@ -1050,14 +1050,22 @@ def test_cli_runs_the_double_with_init_setup() -> None:
 
 
 def test_write_listeners_see_stored_points() -> None:
-    seen: list[tuple[str, int, int]] = []
+    """Each write tells the listeners (measurement, tags, time) of its points, whichever
+    path it took: uniform (columns) or line by line (two shapes in one body)."""
+    seen: list[tuple[str, list, int]] = []
     with InfluxDBDouble() as influx:
-        influx.store.write_listeners.append(lambda b, pts, ns: seen.append((b, len(pts), ns)))
+        influx.store.write_listeners.append(lambda b, keys, ns: seen.append((b, list(keys), ns)))
         token = secrets.token_hex(8)
         influx.setup("admin", "password123", "org", "bucket", token=token)
         with InfluxDBClient(url=influx.url, token=token, org="org") as client:
-            client.write_api(write_options=SYNCHRONOUS).write("bucket", "org", "m v=1i 1\nm v=2i 2")
-    assert len(seen) == 1 and seen[0][:2] == ("bucket", 2) and seen[0][2] > 0
+            write = client.write_api(write_options=SYNCHRONOUS).write
+            write("bucket", "org", "m,b=y,a=x v=1i 1\nm,b=y,a=z v=2i 2")
+            write("bucket", "org", 'm v=1i 3\nn,t=a s="x" 4')
+    assert [(bucket, keys) for bucket, keys, _ in seen] == [
+        ("bucket", [("m", (("a", "x"), ("b", "y")), 1), ("m", (("a", "z"), ("b", "y")), 2)]),
+        ("bucket", [("m", (), 3), ("n", (("t", "a"),), 4)]),
+    ]
+    assert all(ns > 0 for _, _, ns in seen)
 
 
 def test_patch_bucket_changes_retention_and_name_only_as_asked(lab: Lab) -> None:

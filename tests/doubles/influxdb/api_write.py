@@ -37,6 +37,7 @@ from .model import Authorization, Bucket, Org
 from .permissions import BUCKETS, WRITE, at
 from .points import WriteOutcome
 from .routing import Request, Response, Router, no_content
+from .uniform import read_uniform
 
 _GZIP_ENCODINGS = ("gzip", "x-gzip")
 
@@ -80,7 +81,11 @@ class WriteApi:
         bucket = self._bucket(org, request.query["bucket"])
         _require_write(auth, bucket)
         with _cyclic_gc_paused():
-            parsed = _parsed(body, precision, self._store.now_ns())
+            text = _text(body)
+            columns = read_uniform(text, precision)
+            if columns is not None:
+                return self._store.write_columns(bucket.id, columns)
+            parsed = _parsed(text, precision, self._store.now_ns())
             return self._store.write(bucket.id, parsed.points)
 
     def _read_body(self, request: Request) -> bytes:
@@ -157,10 +162,14 @@ def _gunzip(body: bytes, limit: int | None) -> bytes:
         raise errors.invalid(f"unable to read data: gzip: {error}") from None
 
 
-def _parsed(body: bytes, precision: str, now_ns: int) -> ParseResult:
+def _text(body: bytes) -> str:
     if not body:
         raise errors.invalid("writing requires points")
-    parsed = parse(body.decode("utf-8", errors="replace"), precision, now_ns)
+    return body.decode("utf-8", errors="replace")
+
+
+def _parsed(text: str, precision: str, now_ns: int) -> ParseResult:
+    parsed = parse(text, precision, now_ns)
     if parsed.errors:
         raise ApiError(
             errors.INVALID,

@@ -6,6 +6,11 @@ engine refuses are dropped while the rest of the batch is written, and the write
 partial write (tsdb.PartialWriteError): field type conflicts, the reserved "time" key,
 points older than the bucket's retention. The double also drops names that begin with an
 underscore, which the line protocol reference reserves for the system.
+
+A uniform write (uniform.py: one shape, values in columns) shares its names and types on
+every line, so the rules are checked once for the whole write. One that no rule refuses is
+kept as it came until a read, or a write point by point to the same bucket, merges it into
+the series, in write order: what a read returns does not depend on which path a write took.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .lineprotocol import Field, Point
+from .uniform import Columns
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 
@@ -40,8 +46,29 @@ class PointStore:
         self._series: dict[str, dict[SeriesKey, dict[int, dict[str, Field]]]] = {}
         # (bucket id, measurement) -> field name -> kind
         self._field_types: dict[tuple[str, str], dict[str, str]] = {}
+        # bucket id -> uniform writes accepted whole and not yet merged, oldest first
+        self._pending: dict[str, list[Columns]] = {}
+
+    def write_columns(
+        self, bucket_id: str, columns: Columns, cutoff_ns: int | None
+    ) -> WriteOutcome:
+        """A uniform write; one that any rule refuses a point of goes point by point."""
+        if self._refuses_any(bucket_id, columns, cutoff_ns):
+            return self.write(bucket_id, columns.points(), cutoff_ns)
+        self._record_types(bucket_id, columns.sample())
+        self._pending.setdefault(bucket_id, []).append(columns)
+        return WriteOutcome(len(columns))
+
+    def _refuses_any(self, bucket_id: str, columns: Columns, cutoff_ns: int | None) -> bool:
+        if cutoff_ns is not None and min(columns.times) < cutoff_ns:
+            return True
+        sample = columns.sample()
+        if "time" in sample.fields:
+            return True
+        return bool(_reserved_name(sample) or self._type_conflict(bucket_id, sample))
 
     def write(self, bucket_id: str, points: Iterable[Point], cutoff_ns: int | None) -> WriteOutcome:
+        self._settle(bucket_id)
         written, dropped, beyond_retention, reason = 0, 0, 0, None
         for point in points:
             if cutoff_ns is not None and point.time_ns < cutoff_ns:
@@ -70,24 +97,43 @@ class PointStore:
         return None
 
     def _store(self, bucket_id: str, point: Point) -> None:
+        self._record_types(bucket_id, point)
+        self._merge(self._series.setdefault(bucket_id, {}), point)
+
+    def _record_types(self, bucket_id: str, point: Point) -> None:
         known_types = self._field_types.setdefault((bucket_id, point.measurement), {})
         for name, value in point.fields.items():
             known_types[name] = value.kind
-        series = self._series.setdefault(bucket_id, {})
+
+    @staticmethod
+    def _merge(series: dict[SeriesKey, dict[int, dict[str, Field]]], point: Point) -> None:
         times = series.setdefault((point.measurement, point.tags), {})
         times.setdefault(point.time_ns, {}).update(point.fields)
 
+    def _settle(self, bucket_id: str) -> None:
+        """Merges the bucket's pending uniform writes into its series, oldest first."""
+        pending = self._pending.pop(bucket_id, None)
+        if not pending:
+            return
+        series = self._series.setdefault(bucket_id, {})
+        for columns in pending:
+            for point in columns.points():
+                self._merge(series, point)
+
     def drop_bucket(self, bucket_id: str) -> None:
+        self._pending.pop(bucket_id, None)
         self._series.pop(bucket_id, None)
         for key in [key for key in self._field_types if key[0] == bucket_id]:
             del self._field_types[key]
 
     def clear(self) -> None:
+        self._pending.clear()
         self._series.clear()
         self._field_types.clear()
 
     def points(self, bucket_id: str, measurement: str | None = None) -> list[dict[str, Any]]:
         """Stored points as plain data, ordered by measurement, tags and time."""
+        self._settle(bucket_id)
         series = self._series.get(bucket_id, {})
         return [
             _as_record(key, time_ns, fields)

@@ -30,6 +30,7 @@ from .model import (
 )
 from .permissions import BUCKETS, ORGS, USERS, Permission, operator_permissions
 from .points import PointStore, WriteOutcome
+from .uniform import Columns, PointKey
 
 Clock = Callable[[], int]
 
@@ -51,9 +52,9 @@ class Store:
         self._orgs: dict[str, Org] = {}
         self._buckets: dict[str, Bucket] = {}
         self._auths: dict[str, Authorization] = {}
-        # Inspection hook for benchmarks: called after each stored write with
-        # (bucket name, points, wall-clock ns when they became readable).
-        self.write_listeners: list[Callable[[str, list[Point], int], None]] = []
+        # Inspection hook for benchmarks: called after each stored write with (bucket
+        # name, (measurement, tags, time_ns) of each point, wall-clock ns when readable).
+        self.write_listeners: list[Callable[[str, Iterable[PointKey], int], None]] = []
 
     def now_ns(self) -> int:
         return self._clock()
@@ -292,14 +293,28 @@ class Store:
     def write(self, bucket_id: str, points: list[Point]) -> WriteOutcome:
         with self._lock:
             bucket = self.bucket(bucket_id)
-            cutoff = None
-            if bucket.retention_seconds:
-                cutoff = self._clock() - bucket.retention_seconds * 1_000_000_000
-            outcome = self._points.write(bucket_id, points, cutoff)
+            outcome = self._points.write(bucket_id, points, self._cutoff(bucket))
+        self._tell_listeners(bucket, lambda: ((p.measurement, p.tags, p.time_ns) for p in points))
+        return outcome
+
+    def write_columns(self, bucket_id: str, columns: Columns) -> WriteOutcome:
+        """A uniform write (uniform.py), the same rules and outcome as write()."""
+        with self._lock:
+            bucket = self.bucket(bucket_id)
+            outcome = self._points.write_columns(bucket_id, columns, self._cutoff(bucket))
+        self._tell_listeners(bucket, columns.keys)
+        return outcome
+
+    def _cutoff(self, bucket: Bucket) -> int | None:
+        """Points older than this are beyond the bucket's retention (None: kept forever)."""
+        if not bucket.retention_seconds:
+            return None
+        return self._clock() - bucket.retention_seconds * 1_000_000_000
+
+    def _tell_listeners(self, bucket: Bucket, keys: Callable[[], Iterable[PointKey]]) -> None:
         stored_ns = time.time_ns()
         for listener in self.write_listeners:
-            listener(bucket.name, points, stored_ns)
-        return outcome
+            listener(bucket.name, keys(), stored_ns)
 
     def points(self, bucket_id: str, measurement: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
