@@ -59,7 +59,8 @@ from streamlab.specs import RateSpec  # noqa: E402
 
 # The job's own micro-batch bound. A micro-batch has a fixed cost (1-3 s seen on these
 # 2 cores, for 5k rows as for 50k), so the bound decides how far that cost is spread.
-ROWS_PER_BATCH = Settings.load().int("SPARK_MAX_OFFSETS_PER_TRIGGER")
+SETTINGS = Settings.load()
+ROWS_PER_BATCH = SETTINGS.int("SPARK_MAX_OFFSETS_PER_TRIGGER")
 BATCHED_ROWS = 3 * ROWS_PER_BATCH
 PER_ROW_ROWS = 10_000
 # Each sink first runs once on a small topic: JIT, generated code and Python workers warm.
@@ -135,6 +136,7 @@ def job_config(
         influx_url=lab.url, influx_org="streamlab", influx_bucket="streamlab",
         pipeline_bucket="pipeline", token_file=tmp / "unused", trigger_interval=trigger,
         max_offsets_per_trigger=max_offsets,
+        kafka_max_poll_records=SETTINGS.int("SPARK_KAFKA_MAX_POLL_RECORDS"),
     )  # fmt: skip
 
 
@@ -189,7 +191,7 @@ def measure_per_row(spark, spec, count, config: JobConfig, lab: InfluxLab) -> fl
 
 def measure_latency(spark, broker, hdfs, lab: InfluxLab, tmp: Path) -> list[float]:
     """Seconds from each row's send to its point being stored, the job as it runs."""
-    trigger = Settings.load().str("SPARK_TRIGGER_INTERVAL")
+    trigger = SETTINGS.str("SPARK_TRIGGER_INTERVAL")
     spec = unique_spec("sensors", rate=RateSpec("rows_per_second", LATENCY_RATE))
     create_topics(broker, spec)
     config = job_config(broker, hdfs, lab, tmp, spec.name, trigger)

@@ -28,6 +28,7 @@ def kafka_stream(spark: SparkSession, spec: DatasetSpec, config: JobConfig) -> D
         .option("subscribe", spec.raw_topic)
         .option("startingOffsets", config.starting_offsets)
         .option("maxOffsetsPerTrigger", config.max_offsets_per_trigger)
+        .option("kafka.max.poll.records", config.kafka_max_poll_records)
         .option("failOnDataLoss", "false")
         .load()
     )

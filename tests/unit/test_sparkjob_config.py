@@ -18,6 +18,7 @@ def test_config_comes_from_settings_env() -> None:
     config = JobConfig.from_settings(settings)
     assert config.master == "yarn"
     assert config.trigger_interval == settings.str("SPARK_TRIGGER_INTERVAL")
+    assert config.kafka_max_poll_records == settings.int("SPARK_KAFKA_MAX_POLL_RECORDS")
     assert config.token_file == ROOT / settings.str("INFLUX_WRITE_TOKEN_FILE")
     assert config.checkpoint("temps", "sinks").endswith("/checkpoints/temps/sinks")
     assert config.selects("temps")
