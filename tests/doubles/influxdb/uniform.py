@@ -136,10 +136,13 @@ class Columns:
 
 
 def read_uniform(body: str, precision: str) -> Columns | None:
-    """The body's values when every line has the first line's shape; None otherwise."""
+    """The body's values when it has several lines, each of the first line's shape; None
+    otherwise."""
     text = body.rstrip("\n")
     newline = text.find("\n")
-    shape = _shape_of(text if newline < 0 else text[:newline])
+    if newline < 0:  # one line: columns save nothing, and cost more than the fast path
+        return None
+    shape = _shape_of(text[:newline])
     if shape is None:
         return None
     rows = shape.pattern.findall(text)
