@@ -137,6 +137,7 @@ def job_config(
         pipeline_bucket="pipeline", token_file=tmp / "unused", trigger_interval=trigger,
         max_offsets_per_trigger=max_offsets,
         kafka_max_poll_records=SETTINGS.int("SPARK_KAFKA_MAX_POLL_RECORDS"),
+        kafka_max_records_per_partition=SETTINGS.int("SPARK_KAFKA_MAX_RECORDS_PER_PARTITION"),
     )  # fmt: skip
 
 

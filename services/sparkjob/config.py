@@ -23,6 +23,7 @@ class JobConfig:
     trigger_interval: str = "2 seconds"
     max_offsets_per_trigger: int = 200_000
     kafka_max_poll_records: int = 20_000
+    kafka_max_records_per_partition: int = 25_000
     starting_offsets: str = "earliest"
     shuffle_partitions: int = 4
     influx_batch_lines: int = 5000
@@ -44,6 +45,7 @@ class JobConfig:
             trigger_interval=s.str("SPARK_TRIGGER_INTERVAL", "2 seconds"),
             max_offsets_per_trigger=s.int("SPARK_MAX_OFFSETS_PER_TRIGGER", 200_000),
             kafka_max_poll_records=s.int("SPARK_KAFKA_MAX_POLL_RECORDS", 20_000),
+            kafka_max_records_per_partition=s.int("SPARK_KAFKA_MAX_RECORDS_PER_PARTITION", 25_000),
             starting_offsets=s.str("SPARK_STARTING_OFFSETS", "earliest"),
             shuffle_partitions=s.int("SPARK_SHUFFLE_PARTITIONS", 4),
             influx_batch_lines=s.int("INFLUX_BATCH_LINES", 5000),

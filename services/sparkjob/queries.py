@@ -29,6 +29,7 @@ def kafka_stream(spark: SparkSession, spec: DatasetSpec, config: JobConfig) -> D
         .option("startingOffsets", config.starting_offsets)
         .option("maxOffsetsPerTrigger", config.max_offsets_per_trigger)
         .option("kafka.max.poll.records", config.kafka_max_poll_records)
+        .option("maxRecordsPerPartition", config.kafka_max_records_per_partition)
         .option("failOnDataLoss", "false")
         .load()
     )
