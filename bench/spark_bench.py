@@ -84,33 +84,54 @@ def log(message: str) -> None:
 
 
 class PointClock:
-    """When each point of a measurement became readable in the double, by point time."""
+    """When each point of a measurement became readable in the double, by point time.
+
+    The listener runs inside each write the double times, so it only keeps the write's
+    keys; they are sorted into first-seen times when asked (count, stored, steady_rate).
+    """
 
     def __init__(self, lab: InfluxLab, measurement: str) -> None:
         self.measurement = measurement
-        self.stored: dict[tuple, int] = {}
-        self.writes: list[tuple[int, int]] = []  # (stored ns, new points) per write
+        self._stored: dict[tuple, int] = {}
+        self._writes: list[tuple[int, int]] = []  # (stored ns, new points) per write
+        self._pending: list[tuple[int, list[tuple]]] = []
         self._lock = threading.Lock()
         lab.double.store.write_listeners.append(self._seen)
 
     def _seen(self, bucket: str, keys: Iterable[tuple], stored_ns: int) -> None:
+        listed = list(keys)
         with self._lock:
-            before = len(self.stored)
+            self._pending.append((stored_ns, listed))
+
+    def _fold(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for stored_ns, keys in pending:
+            before = len(self._stored)
             for measurement, tags, time_ns in keys:
                 if measurement == self.measurement:
-                    self.stored.setdefault((tags, time_ns), stored_ns)
-            if len(self.stored) > before:
-                self.writes.append((stored_ns, len(self.stored) - before))
+                    self._stored.setdefault((tags, time_ns), stored_ns)
+            if len(self._stored) > before:
+                self._writes.append((stored_ns, len(self._stored) - before))
+
+    @property
+    def stored(self) -> dict[tuple, int]:
+        self._fold()
+        return self._stored
+
+    @property
+    def writes(self) -> list[tuple[int, int]]:
+        self._fold()
+        return self._writes
 
     def count(self) -> int:
-        with self._lock:
-            return len(self.stored)
+        return len(self.stored)
 
     def steady_rate(self) -> float:
         """Points/s from the first write to the last, the first write's points left out."""
-        with self._lock:
-            (first_ns, first_points), (last_ns, _) = self.writes[0], self.writes[-1]
-            return (len(self.stored) - first_points) / ((last_ns - first_ns) / 1e9)
+        writes = self.writes
+        (first_ns, first_points), (last_ns, _) = writes[0], writes[-1]
+        return (len(self._stored) - first_points) / ((last_ns - first_ns) / 1e9)
 
 
 def fill_topic(broker: KafkaBroker, count: int) -> Any:
