@@ -88,15 +88,23 @@ class PointClock:
 
     The listener runs inside each write the double times, so it only keeps the write's
     keys; they are sorted into first-seen times when asked (count, stored, steady_rate).
+    Used as a context manager, it stops listening at the end of its measurement.
     """
 
     def __init__(self, lab: InfluxLab, measurement: str) -> None:
         self.measurement = measurement
+        self._listeners = lab.double.store.write_listeners
         self._stored: dict[tuple, int] = {}
         self._writes: list[tuple[int, int]] = []  # (stored ns, new points) per write
         self._pending: list[tuple[int, list[tuple]]] = []
         self._lock = threading.Lock()
-        lab.double.store.write_listeners.append(self._seen)
+        self._listeners.append(self._seen)
+
+    def __enter__(self) -> PointClock:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._listeners.remove(self._seen)
 
     def _seen(self, bucket: str, keys: Iterable[tuple], stored_ns: int) -> None:
         listed = list(keys)
@@ -163,9 +171,9 @@ def job_config(
 
 
 def timed_query(spark, frame_writer, lab: InfluxLab, measurement: str, expected: int) -> float:
-    clock = PointClock(lab, measurement)
-    query = frame_writer.trigger(availableNow=True).start()
-    query.awaitTermination()
+    with PointClock(lab, measurement) as clock:
+        query = frame_writer.trigger(availableNow=True).start()
+        query.awaitTermination()
     if clock.count() < expected:
         raise RuntimeError(f"{measurement}: {clock.count()} of {expected} points stored")
     log(f"{measurement}: {len(clock.writes)} writes")
@@ -217,17 +225,17 @@ def measure_latency(spark, broker, hdfs, lab: InfluxLab, tmp: Path) -> list[floa
     spec = unique_spec("sensors", rate=RateSpec("rows_per_second", LATENCY_RATE))
     create_topics(broker, spec)
     config = job_config(broker, hdfs, lab, tmp, spec.name, trigger)
-    clock = PointClock(lab, spec.name)
     queries = start(spark, {spec.name: spec}, config, lab.write_token)
     time.sleep(15)  # let the queries reach their steady state before measuring
-    with StreamerServer(streamer_config(broker.bootstrap), {spec.name: spec}) as server:
-        server.manager.get(spec.name).resume()
-        time.sleep(LATENCY_SECONDS)
-        server.post(f"/streams/{spec.name}/pause")
-        total = server.wait_for(spec.name, lambda s: s["rows_unacked"] == 0)["rows_acked"]
-    deadline = time.monotonic() + 60
-    while clock.count() < total and time.monotonic() < deadline:
-        time.sleep(0.5)
+    with PointClock(lab, spec.name) as clock:
+        with StreamerServer(streamer_config(broker.bootstrap), {spec.name: spec}) as server:
+            server.manager.get(spec.name).resume()
+            time.sleep(LATENCY_SECONDS)
+            server.post(f"/streams/{spec.name}/pause")
+            total = server.wait_for(spec.name, lambda s: s["rows_unacked"] == 0)["rows_acked"]
+        deadline = time.monotonic() + 60
+        while clock.count() < total and time.monotonic() < deadline:
+            time.sleep(0.5)
     for query in queries:
         query.stop()
     log(f"latency run (trigger {trigger}): {clock.count()} of {total} points stored")

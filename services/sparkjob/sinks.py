@@ -66,11 +66,15 @@ def _split(items: list[bytes]) -> tuple[list[int], list[bytes]]:
 
 
 def _utf8_rdd(frame: DataFrame) -> RDD[bytes]:
-    """A one-string-column frame as an RDD of its UTF-8 bytes, sent to Python as DataFrame.toJSON
-    sends text (length-prefixed), instead of as pickled Rows; not decoded, as it is posted."""
+    """A one-string-column frame as an RDD of its UTF-8 bytes, sent to Python length-prefixed
+    as DataFrame.toJSON sends text, instead of as pickled Rows. The column goes as binary:
+    the JVM hands over its UTF-8 bytes as they are instead of decoding them to a Java String
+    and encoding it again; Python does not decode them either, as they are posted."""
     jvm = frame.sparkSession.sparkContext._jvm
-    strings = getattr(frame._jdf, "as")(jvm.org.apache.spark.sql.Encoders.STRING())
-    return RDD(strings.toJavaRDD(), frame.sparkSession.sparkContext, UTF8Deserializer(False))
+    column = frame.columns[0]
+    binary = frame.select(F.col(column).cast("binary"))._jdf
+    blobs = getattr(binary, "as")(jvm.org.apache.spark.sql.Encoders.BINARY())
+    return RDD(blobs.toJavaRDD(), frame.sparkSession.sparkContext, UTF8Deserializer(False))
 
 
 class PointItems:
