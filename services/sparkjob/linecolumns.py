@@ -16,7 +16,7 @@ from pyspark.sql import types as T
 from streamlab.specs import DatasetSpec
 
 from .lineprotocol import SEQ_SLOTS
-from .parsing import SPARK_TYPES
+from .parsing import SPARK_TYPES, TYPES_BY_NAME
 
 _MEASUREMENT_ESCAPES = str.maketrans({",": "\\,", " ": "\\ ", "\\": "\\\\"})
 _TAG_ESCAPES = str.maketrans({",": "\\,", " ": "\\ ", "=": "\\=", "\\": "\\\\"})
@@ -30,10 +30,6 @@ _LONG_SAFE_US = 9_000_000_000_000_000
 _TINY = 1e-320
 # Fixed notation for |x| in [1e-4, 1e16): 16 digits before the point, 21 after.
 _PLAIN_DECIMAL = "decimal(38,21)"
-_TYPES_BY_NAME = {
-    "double": T.DoubleType(), "bigint": T.LongType(), "boolean": T.BooleanType(),
-    "string": T.StringType(),
-}  # fmt: skip
 
 
 def _escaped(value: Column, characters: str) -> Column:
@@ -147,4 +143,4 @@ class LineBuilder:
 
 def spec_field_types(spec: DatasetSpec) -> dict[str, T.DataType]:
     """The Spark type of each field of a spec, as parsing.parse() casts it, in spec order."""
-    return {f.name: _TYPES_BY_NAME[SPARK_TYPES[f.type]] for f in spec.fields}
+    return {f.name: TYPES_BY_NAME[SPARK_TYPES[f.type]] for f in spec.fields}
