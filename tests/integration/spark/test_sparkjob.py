@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -139,9 +140,13 @@ def test_stream_to_hdfs_and_influx_with_restart(spark, kafka, hdfs, influx, tmp_
 
     rows = parquet().collect()
     assert len(rows) == count and sorted(r["seq"] for r in rows) == list(range(count))
-    assert {r["date"].isoformat() for r in rows} == {
-        time.strftime("%Y-%m-%d", time.gmtime())
-    } or True
+    # Partitioned by the UTC date of each row's event time (send time here: today, or
+    # yesterday too when the test runs across midnight).
+    utc_date = lambda r: dt.datetime.fromtimestamp(r["ts_us"] / 1e6, dt.UTC).date()  # noqa: E731
+    assert all(r["date"] == utc_date(r) for r in rows)
+    assert {r["date"] for r in rows} <= {
+        dt.datetime.now(dt.UTC).date() - dt.timedelta(days=d) for d in (0, 1)
+    }
     partitions = hdfs.ls(config.raw_path(spec.name).replace(hdfs.uri, ""))
     assert any("date=" in line for line in partitions)
 
