@@ -24,6 +24,7 @@ The last line printed is one JSON object.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 import sys
@@ -156,17 +157,17 @@ def fill_topic(broker: KafkaBroker, count: int) -> Any:
 
 
 def job_config(
-    broker, hdfs, lab, tmp: Path, name: str, trigger: str, max_offsets: int = 200_000
+    broker, hdfs, lab, tmp: Path, name: str, trigger: str, max_offsets: int = ROWS_PER_BATCH
 ) -> JobConfig:
-    return JobConfig(
+    """The job's settings (settings.env), pointed at this run's services and folders."""
+    return dataclasses.replace(
+        JobConfig.from_settings(SETTINGS),
         datasets_dir=tmp, master="local[2]", kafka_bootstrap=broker.bootstrap,
         raw_layer_uri=f"{hdfs.uri}/bench/{name}/raw",
         checkpoint_uri=f"{hdfs.uri}/bench/{name}/checkpoints",
         influx_url=lab.url, influx_org="streamlab", influx_bucket="streamlab",
         pipeline_bucket="pipeline", token_file=tmp / "unused", trigger_interval=trigger,
         max_offsets_per_trigger=max_offsets,
-        kafka_max_poll_records=SETTINGS.int("SPARK_KAFKA_MAX_POLL_RECORDS"),
-        kafka_max_records_per_partition=SETTINGS.int("SPARK_KAFKA_MAX_RECORDS_PER_PARTITION"),
     )  # fmt: skip
 
 

@@ -34,7 +34,6 @@ SPARK_TYPES = {"float": "double", "int": "bigint", "bool": "boolean", "string": 
 TYPES_BY_NAME: dict[str, DataType] = {
     "double": DoubleType(), "bigint": LongType(), "boolean": BooleanType(), "string": StringType(),
 }  # fmt: skip
-META_COLUMNS = ("ts", "original_ts", "seq", "sent_ms")
 CORRUPT = "_corrupt_record"
 _JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
 _META_TYPES = {"ts": "string", "original_ts": "string", "seq": "bigint", "sent_ms": "bigint"}
@@ -43,8 +42,7 @@ Raw = Callable[[str], Column]
 
 
 def text_schema(spec: DatasetSpec) -> StructType:
-    names = [*META_COLUMNS, *spec.tags, *spec.field_names, CORRUPT]
-    return StructType([StructField(n, StringType()) for n in names])
+    return StructType([StructField(n, StringType()) for n in [*_typed(spec), CORRUPT]])
 
 
 def _typed(spec: DatasetSpec) -> dict[str, str]:

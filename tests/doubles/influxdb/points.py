@@ -53,16 +53,19 @@ class PointStore:
         self, bucket_id: str, columns: Columns, cutoff_ns: int | None
     ) -> WriteOutcome:
         """A uniform write; one that any rule refuses a point of goes point by point."""
-        if self._refuses_any(bucket_id, columns, cutoff_ns):
+        sample = columns.sample()
+        if self._refuses_any(bucket_id, columns, sample, cutoff_ns):
             return self.write(bucket_id, columns.points(), cutoff_ns)
-        self._record_types(bucket_id, columns.sample())
+        self._record_types(bucket_id, sample)
         self._pending.setdefault(bucket_id, []).append(columns)
         return WriteOutcome(len(columns))
 
-    def _refuses_any(self, bucket_id: str, columns: Columns, cutoff_ns: int | None) -> bool:
+    def _refuses_any(
+        self, bucket_id: str, columns: Columns, sample: Point, cutoff_ns: int | None
+    ) -> bool:
+        """Whether any rule refuses a point; the sample's names and types are every point's."""
         if cutoff_ns is not None and min(columns.times) < cutoff_ns:
             return True
-        sample = columns.sample()
         if "time" in sample.fields:
             return True
         return bool(_reserved_name(sample) or self._type_conflict(bucket_id, sample))
