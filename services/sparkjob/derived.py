@@ -43,7 +43,8 @@ def _alert_message(alert: Alert, spec: DatasetSpec) -> Column:
     )
 
 
-def _fires(alert: Alert) -> Column:
+def fires(alert: Alert) -> Column:
+    """True where a valid row fires the alert."""
     return _OPERATORS[alert.operator](F.col(alert.field), F.lit(alert.value))
 
 
@@ -61,7 +62,7 @@ def alerts(valid: DataFrame, spec: DatasetSpec) -> DataFrame | None:
     key = F.col(spec.key).cast("string") if spec.key else F.lit(None).cast("string")
     return _union(
         [
-            valid.where(_fires(a)).select(key.alias("key"), _alert_message(a, spec).alias("value"))
+            valid.where(fires(a)).select(key.alias("key"), _alert_message(a, spec).alias("value"))
             for a in spec.alerts
         ]
     )
@@ -77,7 +78,7 @@ def alert_rows(valid: DataFrame, spec: DatasetSpec) -> DataFrame | None:
         return None
     return _union(
         [
-            valid.where(_fires(a)).select(
+            valid.where(fires(a)).select(
                 *spec.tags,
                 F.lit(a.name).alias("alert"),
                 F.col(a.field).cast("double").alias("value"),

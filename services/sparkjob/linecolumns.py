@@ -8,6 +8,7 @@ reference; the tests check that both write the same text for the same values.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -33,8 +34,12 @@ _PLAIN_DECIMAL = "decimal(38,21)"
 
 
 def _escaped(value: Column, characters: str) -> Column:
+    """The value with a backslash before each of the characters. The regular expression
+    only runs where one occurs: most values have none, and a search for a byte costs a
+    small fraction of a regexp_replace (JFR: regexes were 6-9% of the job's JVM CPU)."""
     pattern = "([" + "".join("\\" + c if c in "\\" else c for c in characters) + "])"
-    return F.regexp_replace(value, pattern, _BACKSLASH_BEFORE)
+    present = reduce(Column.__or__, (value.contains(c) for c in characters))
+    return F.when(present, F.regexp_replace(value, pattern, _BACKSLASH_BEFORE)).otherwise(value)
 
 
 def _shortest(number: Column) -> Column:

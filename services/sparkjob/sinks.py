@@ -21,13 +21,17 @@ from pyspark.sql import functions as F
 
 from streamlab.specs import Aggregation, DatasetSpec
 
-from .derived import aggregate_columns, alert_rows, alerts, window_seconds
+from .derived import aggregate_columns, alert_rows, alerts, fires, window_seconds
 from .influx import InfluxTarget, LineWriter, chunks, write_lines
 from .linecolumns import LineBuilder, spec_field_types
 from .lineprotocol import line, point_time_ns
 from .parsing import deadletters, valid_rows
 
-Result = tuple[int, list[int]]
+# (points written, per-row latencies in ms, rows that need messages)
+Result = tuple[int, list[int], int]
+# An item's first byte when its row needs a dead letter or an alert; a point item starts
+# with a digit (its sent_ms) or a space (no sent_ms).
+FLAG = b"!"
 
 
 @dataclass(frozen=True)
@@ -39,30 +43,38 @@ class BatchContext:
 
 
 def _write_partition(target: InfluxTarget) -> Callable[[Iterator[bytes]], Iterator[Result]]:
-    """Items are b"<sent_ms> <line>"; each chunk of batch_lines lines is one request."""
+    """Items as BatchItems makes them; each chunk of batch_lines items is at most one
+    request."""
 
     def write(items: Iterator[bytes]) -> Iterator[Result]:
-        written, latencies = 0, []
+        written, latencies, flagged = 0, [], 0
         with LineWriter(target) as writer:
             for chunk in chunks(items, target.batch_lines):
-                sent_ms, lines = _split(chunk)
-                writer.write_utf8(lines)
+                sent_ms, lines, flags = _split(chunk)
+                flagged += flags
+                if lines:
+                    writer.write_utf8(lines)
                 done_ms = int(time.time() * 1000)
                 written += len(lines)
                 latencies.extend(done_ms - sent for sent in sent_ms)
-        yield written, latencies
+        yield written, latencies, flagged
 
     return write
 
 
-def _split(items: list[bytes]) -> tuple[list[int], list[bytes]]:
-    sent_ms, lines = [], []
+def _split(items: list[bytes]) -> tuple[list[int], list[bytes], int]:
+    sent_ms, lines, flags = [], [], 0
     for item in items:
+        if item.startswith(FLAG):
+            flags += 1
+            item = item[1:]
+        if not item:
+            continue
         sent, _, text = item.partition(b" ")
         lines.append(text)
         if sent:
             sent_ms.append(int(sent))
-    return sent_ms, lines
+    return sent_ms, lines, flags
 
 
 def _utf8_rdd(frame: DataFrame) -> RDD[bytes]:
@@ -77,40 +89,63 @@ def _utf8_rdd(frame: DataFrame) -> RDD[bytes]:
     return RDD(blobs.toJavaRDD(), frame.sparkSession.sparkContext, UTF8Deserializer(False))
 
 
-class PointItems:
-    """ "<sent_ms> <line>" of each valid row that has a point; the columns built once.
+class BatchItems:
+    """One item per row of a batch: b"<sent_ms> <line>" for a point, FLAG first for a row
+    that needs a dead letter or an alert, b"" for a row with neither (no field value).
 
-    A valid row has a line exactly when one of its fields has a value (its time and the
-    measurement always do), so rows are chosen on the fields, before the line is built:
-    a filter on the line itself is pushed below the projection by the optimizer and
-    builds every line twice.
+    Points and flags come out of one pass over the batch: its rows are read from Kafka and
+    parsed once, and the JVM builds lines while Python posts them. Only a flagged batch is
+    read a second time, for its messages (rare for dead letters; alerts as the spec fires).
+
+    No row is filtered out in the JVM: Spark 4.0 pushes a filter below the projections it
+    refers to, inlining them, so a filter on the parsed columns parses every record again
+    (SPARK-47672) and one on the line builds it twice. Python skips the empty items.
     """
 
     def __init__(self, spec: DatasetSpec) -> None:
+        self._spec = spec
         self._lines = LineBuilder(spec.name, spec.tags, spec_field_types(spec))
+        valid = F.col("reason").isNull()
+        has_line = reduce(Column.__or__, (F.col(n).isNotNull() for n in spec.field_names))
+        needs_messages = ~valid
+        if spec.alerts:
+            firing = reduce(Column.__or__, (fires(a) for a in spec.alerts))
+            needs_messages = needs_messages | (valid & firing)
+        self._point = valid & has_line
+        self._flag = F.coalesce(needs_messages, F.lit(False))
         sent = F.coalesce(F.col("sent_ms").cast("string"), F.lit(""))
-        self._item = F.concat(sent, F.lit(" "), F.col("line")).alias("item")
-        self._has_line = reduce(Column.__or__, (F.col(n).isNotNull() for n in spec.field_names))
+        point_item = F.when(F.col("_point"), F.concat(sent, F.lit(" "), F.col("line")))
+        self._item = F.concat(
+            F.when(F.col("_flag"), F.lit(FLAG.decode())).otherwise(F.lit("")),
+            F.coalesce(point_item, F.lit("")),
+        ).alias("item")
 
-    def of(self, valid: DataFrame) -> DataFrame:
-        return self._lines.lines(valid.where(self._has_line), "sent_ms").select(self._item)
+    def of(self, parsed: DataFrame) -> DataFrame:
+        rows = parsed.select(
+            *self._spec.tags, *self._spec.field_names, "seq", "sent_ms",
+            F.unix_micros("ts").alias("ts_us"),
+            self._point.alias("_point"), self._flag.alias("_flag"),
+        )  # fmt: skip
+        return self._lines.lines(rows, "_point", "_flag", "sent_ms").select(self._item)
 
 
-def write_points(valid: DataFrame, items: PointItems, target: InfluxTarget) -> Result:
-    """Writes a batch's rows as points; returns (points written, per-row latencies in ms).
+def write_points(parsed: DataFrame, items: BatchItems, target: InfluxTarget) -> Result:
+    """Writes a batch's rows as points; returns (points written, per-row latencies in ms,
+    rows that need a dead letter or an alert).
 
     The lines are built in the JVM (linecolumns.py); Python only chunks, gzips and posts,
     in one task per core rather than one per Kafka partition: a Python task costs 0.1-0.2 s
     before it reads its first row (measured on 2 cores), a large share of a small batch.
     """
-    frame = items.of(valid)
+    frame = items.of(parsed)
     cores = frame.sparkSession.sparkContext.defaultParallelism
     results = _utf8_rdd(frame.coalesce(cores)).mapPartitions(_write_partition(target)).collect()
-    written, latencies = 0, []
-    for count, lat in results:
+    written, latencies, flagged = 0, [], 0
+    for count, lat, flags in results:
         written += count
         latencies.extend(lat)
-    return written, latencies
+        flagged += flags
+    return written, latencies, flagged
 
 
 def kafka_messages(parsed: DataFrame, valid: DataFrame, spec: DatasetSpec) -> DataFrame:
@@ -147,26 +182,33 @@ def _cached(parsed: DataFrame) -> DataFrame:
     return parsed.select(*[record if c == "record" else c for c in parsed.columns]).persist()
 
 
+def write_messages(parsed: DataFrame, ctx: BatchContext) -> None:
+    """Dead letters and alerts, in one Kafka write, then the alert points: the batch read
+    again (from Kafka, and parsed) and cached for these scans."""
+    cached = _cached(parsed)
+    try:
+        valid = valid_rows(cached, ctx.spec)
+        _to_kafka(kafka_messages(cached, valid, ctx.spec), ctx.kafka_bootstrap)
+        write_alerts(valid, ctx)
+    finally:
+        cached.unpersist()
+
+
 def process_batch(ctx: BatchContext) -> Callable[[DataFrame, int], None]:
     """The foreachBatch function of a dataset's `sinks` query (parsed Kafka records in).
 
-    The batch is read from Kafka and parsed once (persisted). Dead letters and alerts go
-    first, in one Kafka write, then the alert points: once a batch's points are visible,
-    only the pipeline point and the commit remain, so a query stopped then rarely re-sends
-    a batch's messages.
+    Points first, in one pass that also counts the rows that need messages; a batch with
+    any then has its dead letters and alerts written (write_messages). The batch's
+    commit follows its messages, so a query stopped between them re-sends them: dead
+    letters and alerts are at least once, points are idempotent.
     """
-    items = PointItems(ctx.spec)
+    items = BatchItems(ctx.spec)
 
     def run(parsed: DataFrame, batch_id: int) -> None:
-        cached = _cached(parsed)
-        try:
-            valid = valid_rows(cached, ctx.spec)
-            _to_kafka(kafka_messages(cached, valid, ctx.spec), ctx.kafka_bootstrap)
-            write_alerts(valid, ctx)
-            written, latencies = write_points(valid, items, ctx.data)
-            write_lines(ctx.pipeline, [pipeline_line(ctx, batch_id, written, latencies)])
-        finally:
-            cached.unpersist()
+        written, latencies, flagged = write_points(parsed, items, ctx.data)
+        if flagged:
+            write_messages(parsed, ctx)
+        write_lines(ctx.pipeline, [pipeline_line(ctx, batch_id, written, latencies)])
 
     return run
 

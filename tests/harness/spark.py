@@ -15,6 +15,7 @@ exit, and it also stops when its stdin, a pipe from this process, closes).
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ from xml.etree import ElementTree
 
 import pyspark
 from pyspark import SparkContext
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 HOST = "127.0.0.1"
 MIN_JAVA = 17
@@ -154,3 +155,12 @@ def _scratch_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="streamlab-spark-"))
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
+
+
+def kafka_frame(spark: SparkSession, values: list[str]) -> DataFrame:
+    """Rows shaped as the Kafka source's (value as bytes, topic, partition, offset, time),
+    one per value, offsets in order, for tests of what the job does with records."""
+    when = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    rows = [(v.encode(), "t.raw", 0, offset, when) for offset, v in enumerate(values)]
+    schema = "value binary, topic string, partition int, offset bigint, timestamp timestamp"
+    return spark.createDataFrame(rows, schema)

@@ -9,13 +9,13 @@ included.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import re
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from harness.spark import kafka_frame
 from harness.streamer import unique_spec
 from sparkjob.parsing import parse
 from streamlab.specs import DatasetSpec, FieldSpec
@@ -68,14 +68,6 @@ def every_type_spec() -> DatasetSpec:
         FieldSpec("note", "string"), FieldSpec("extra", "float", optional=True),
     )  # fmt: skip
     return dataclasses.replace(unique_spec("sensors"), fields=fields)
-
-
-def kafka_frame(spark: SparkSession, values: list[str]) -> DataFrame:
-    """Rows shaped as the Kafka source's (value as bytes, topic, partition, offset, time)."""
-    when = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
-    rows = [(v.encode(), "t.raw", 0, offset, when) for offset, v in enumerate(values)]
-    schema = "value binary, topic string, partition int, offset bigint, timestamp timestamp"
-    return spark.createDataFrame(rows, schema)
 
 
 def readings(frame: DataFrame) -> list[str]:
