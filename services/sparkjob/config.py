@@ -21,7 +21,7 @@ class JobConfig:
     pipeline_bucket: str
     token_file: Path
     trigger_interval: str = "2 seconds"
-    max_offsets_per_trigger: int = 200_000
+    max_offsets_per_trigger: int = 500_000
     kafka_max_poll_records: int = 20_000
     kafka_max_records_per_partition: int = 25_000
     starting_offsets: str = "earliest"
@@ -43,7 +43,7 @@ class JobConfig:
             pipeline_bucket=s.str("INFLUX_PIPELINE_BUCKET"),
             token_file=s.path("INFLUX_WRITE_TOKEN_FILE"),
             trigger_interval=s.str("SPARK_TRIGGER_INTERVAL", "2 seconds"),
-            max_offsets_per_trigger=s.int("SPARK_MAX_OFFSETS_PER_TRIGGER", 200_000),
+            max_offsets_per_trigger=s.int("SPARK_MAX_OFFSETS_PER_TRIGGER", 500_000),
             kafka_max_poll_records=s.int("SPARK_KAFKA_MAX_POLL_RECORDS", 20_000),
             kafka_max_records_per_partition=s.int("SPARK_KAFKA_MAX_RECORDS_PER_PARTITION", 25_000),
             starting_offsets=s.str("SPARK_STARTING_OFFSETS", "earliest"),
