@@ -141,6 +141,16 @@ class LineBuilder:
             _time_text(F.col("ts_us"), F.col("seq")),
         )  # fmt: skip
 
+    @property
+    def digits(self) -> list[Column]:
+        """The columns the line reads beside the row's own: each float's shortest digits."""
+        return list(self._first)
+
+    @property
+    def line(self) -> Column:
+        """The line, null where lines() skips the row, over a frame that holds `digits`."""
+        return self._line
+
     def lines(self, frame: DataFrame, *keep: str) -> DataFrame:
         """A `line` column (null where lines() skips the row) and the `keep` columns."""
         return frame.select("*", *self._first).select(self._line.alias("line"), *keep)

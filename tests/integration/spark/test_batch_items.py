@@ -48,7 +48,7 @@ def point(spec: DatasetSpec, seq: int, temp_f: float) -> bytes:
 
 def items(spark: SparkSession, spec: DatasetSpec, values: list[str]) -> list[bytes]:
     frame = BatchItems(spec).of(parse(kafka_frame(spark, values), spec))
-    return [row.item.encode() for row in frame.collect()]
+    return [bytes(row.item) for row in frame.collect()]
 
 
 def test_each_row_has_its_point_and_a_flag_where_it_needs_messages(spark) -> None:
