@@ -156,9 +156,7 @@ def fill_topic(broker: KafkaBroker, count: int) -> Any:
     return spec, sent
 
 
-def job_config(
-    broker, hdfs, lab, tmp: Path, name: str, trigger: str, max_offsets: int = ROWS_PER_BATCH
-) -> JobConfig:
+def job_config(broker, hdfs, lab, tmp: Path, name: str, trigger: str) -> JobConfig:
     """The job's settings (settings.env), pointed at this run's services and folders."""
     return dataclasses.replace(
         JobConfig.from_settings(SETTINGS),
@@ -167,7 +165,6 @@ def job_config(
         checkpoint_uri=f"{hdfs.uri}/bench/{name}/checkpoints",
         influx_url=lab.url, influx_org="streamlab", influx_bucket="streamlab",
         pipeline_bucket="pipeline", token_file=tmp / "unused", trigger_interval=trigger,
-        max_offsets_per_trigger=max_offsets,
     )  # fmt: skip
 
 
@@ -249,7 +246,7 @@ def run_sink(measure, rows: int, spark, broker, hdfs, lab: InfluxLab, tmp: Path)
     """A sink's steady-state points/s over a new topic of `rows` rows."""
     spec, sent = fill_topic(broker, rows)
     log(f"topic {spec.raw_topic} holds {sent} rows")
-    config = job_config(broker, hdfs, lab, tmp, spec.name, "1 second", ROWS_PER_BATCH)
+    config = job_config(broker, hdfs, lab, tmp, spec.name, "1 second")
     rate = measure(spark, spec, sent, config, lab)
     lab.double.reset(points_only=True)
     return rate

@@ -109,8 +109,7 @@ class BatchItems:
         has_line = reduce(Column.__or__, (F.col(n).isNotNull() for n in spec.field_names))
         needs_messages = ~valid
         if spec.alerts:
-            firing = reduce(Column.__or__, (fires(a) for a in spec.alerts))
-            needs_messages = needs_messages | (valid & firing)
+            needs_messages = reduce(Column.__or__, (fires(a) for a in spec.alerts), ~valid)
         self._point = valid & has_line
         self._flag = F.coalesce(needs_messages, F.lit(False))
         sent = F.coalesce(F.col("sent_ms").cast("string"), F.lit(""))
