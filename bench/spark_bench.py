@@ -61,7 +61,8 @@ from streamlab.specs import RateSpec  # noqa: E402
 # The job's own micro-batch bound. A micro-batch has a fixed cost (0.6-1 s seen on these
 # 2 cores, for 5k rows as for 50k), so the bound decides how far that cost is spread.
 SETTINGS = Settings.load()
-ROWS_PER_BATCH = SETTINGS.int("SPARK_MAX_OFFSETS_PER_TRIGGER")
+JOB = JobConfig.from_settings(SETTINGS)
+ROWS_PER_BATCH = JOB.max_offsets_per_trigger
 BATCHED_ROWS = 3 * ROWS_PER_BATCH
 PER_ROW_ROWS = 10_000
 # Each sink first runs once on a small topic: JIT, generated code and Python workers warm.
@@ -159,7 +160,7 @@ def fill_topic(broker: KafkaBroker, count: int) -> Any:
 def job_config(broker, hdfs, lab, tmp: Path, name: str, trigger: str) -> JobConfig:
     """The job's settings (settings.env), pointed at this run's services and folders."""
     return dataclasses.replace(
-        JobConfig.from_settings(SETTINGS),
+        JOB,
         datasets_dir=tmp, master="local[2]", kafka_bootstrap=broker.bootstrap,
         raw_layer_uri=f"{hdfs.uri}/bench/{name}/raw",
         checkpoint_uri=f"{hdfs.uri}/bench/{name}/checkpoints",
@@ -219,7 +220,7 @@ def measure_per_row(spark, spec, count, config: JobConfig, lab: InfluxLab) -> fl
 
 def measure_latency(spark, broker, hdfs, lab: InfluxLab, tmp: Path) -> list[float]:
     """Seconds from each row's send to its point being stored, the job as it runs."""
-    trigger = SETTINGS.str("SPARK_TRIGGER_INTERVAL")
+    trigger = JOB.trigger_interval
     spec = unique_spec("sensors", rate=RateSpec("rows_per_second", LATENCY_RATE))
     create_topics(broker, spec)
     config = job_config(broker, hdfs, lab, tmp, spec.name, trigger)
@@ -322,6 +323,7 @@ def main() -> int:
         "latency_p95_s": round(percentile(latencies, 0.95), 3),
         "latency_points": len(latencies),
         "latency_rate_rows_per_s": LATENCY_RATE,
+        "latency_trigger": JOB.trigger_interval,
         "batched_rows": BATCHED_ROWS,
         "per_row_rows": PER_ROW_ROWS,
         "rows_per_micro_batch": ROWS_PER_BATCH,

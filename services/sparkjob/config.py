@@ -24,6 +24,7 @@ class JobConfig:
     max_offsets_per_trigger: int = 500_000
     kafka_max_poll_records: int = 20_000
     kafka_max_records_per_partition: int = 25_000
+    kafka_fetch_max_wait_ms: int = 10
     starting_offsets: str = "earliest"
     shuffle_partitions: int = 4
     influx_batch_lines: int = 5000
@@ -46,6 +47,7 @@ class JobConfig:
             max_offsets_per_trigger=s.int("SPARK_MAX_OFFSETS_PER_TRIGGER", 500_000),
             kafka_max_poll_records=s.int("SPARK_KAFKA_MAX_POLL_RECORDS", 20_000),
             kafka_max_records_per_partition=s.int("SPARK_KAFKA_MAX_RECORDS_PER_PARTITION", 25_000),
+            kafka_fetch_max_wait_ms=s.int("SPARK_KAFKA_FETCH_MAX_WAIT_MS", 10),
             starting_offsets=s.str("SPARK_STARTING_OFFSETS", "earliest"),
             shuffle_partitions=s.int("SPARK_SHUFFLE_PARTITIONS", 4),
             influx_batch_lines=s.int("INFLUX_BATCH_LINES", 5000),

@@ -30,6 +30,7 @@ def kafka_stream(spark: SparkSession, spec: DatasetSpec, config: JobConfig) -> D
         .option("maxOffsetsPerTrigger", config.max_offsets_per_trigger)
         .option("kafka.max.poll.records", config.kafka_max_poll_records)
         .option("maxRecordsPerPartition", config.kafka_max_records_per_partition)
+        .option("kafka.fetch.max.wait.ms", config.kafka_fetch_max_wait_ms)
         .option("failOnDataLoss", "false")
         .load()
     )

@@ -26,6 +26,7 @@ from .influx import InfluxTarget, LineWriter, chunks, write_lines
 from .linecolumns import LineBuilder, spec_field_types
 from .lineprotocol import line, point_time_ns
 from .parsing import deadletters, valid_rows
+from .zipcache import keep_zip_directories
 
 # (points written, per-row latencies in ms, rows that need messages)
 Result = tuple[int, list[int], int]
@@ -47,6 +48,7 @@ def _write_partition(target: InfluxTarget) -> Callable[[Iterator[bytes]], Iterat
     request."""
 
     def write(items: Iterator[bytes]) -> Iterator[Result]:
+        keep_zip_directories()  # for this worker's next tasks
         written, latencies, flagged = 0, [], 0
         with LineWriter(target) as writer:
             for chunk in chunks(items, target.batch_lines):

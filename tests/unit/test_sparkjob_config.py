@@ -19,6 +19,7 @@ def test_config_comes_from_settings_env() -> None:
     assert config.master == "yarn"
     assert config.trigger_interval == settings.str("SPARK_TRIGGER_INTERVAL")
     assert config.kafka_max_poll_records == settings.int("SPARK_KAFKA_MAX_POLL_RECORDS")
+    assert config.kafka_fetch_max_wait_ms == settings.int("SPARK_KAFKA_FETCH_MAX_WAIT_MS")
     assert config.token_file == ROOT / settings.str("INFLUX_WRITE_TOKEN_FILE")
     assert config.checkpoint("temps", "sinks").endswith("/checkpoints/temps/sinks")
     assert config.selects("temps")
