@@ -21,6 +21,7 @@ class JobConfig:
     pipeline_bucket: str
     token_file: Path
     trigger_interval: str = "2 seconds"
+    raw_layer_trigger_interval: str = "10 seconds"
     max_offsets_per_trigger: int = 500_000
     kafka_max_poll_records: int = 20_000
     kafka_max_records_per_partition: int = 25_000
@@ -44,6 +45,7 @@ class JobConfig:
             pipeline_bucket=s.str("INFLUX_PIPELINE_BUCKET"),
             token_file=s.path("INFLUX_WRITE_TOKEN_FILE"),
             trigger_interval=s.str("SPARK_TRIGGER_INTERVAL", "2 seconds"),
+            raw_layer_trigger_interval=s.str("SPARK_RAW_LAYER_TRIGGER_INTERVAL", "10 seconds"),
             max_offsets_per_trigger=s.int("SPARK_MAX_OFFSETS_PER_TRIGGER", 500_000),
             kafka_max_poll_records=s.int("SPARK_KAFKA_MAX_POLL_RECORDS", 20_000),
             kafka_max_records_per_partition=s.int("SPARK_KAFKA_MAX_RECORDS_PER_PARTITION", 25_000),

@@ -1,7 +1,7 @@
 """The streaming queries of one dataset, all derived from its spec.
 
 - <dataset>.raw_layer: valid rows appended as Parquet partitioned by date (the file sink's
-  own log makes it exactly-once);
+  own log makes it exactly-once), at its own, longer trigger: fewer, larger files;
 - <dataset>.sinks: per micro-batch, points to InfluxDB (idempotent), dead letters and
   alerts to Kafka;
 - <dataset>.agg<N>: windowed aggregates per tag, written as <dataset>_agg points.
@@ -48,7 +48,7 @@ def start_dataset(
         .partitionBy("date")
         .option("path", config.raw_path(spec.name))
         .option("checkpointLocation", config.checkpoint(spec.name, "raw_layer"))
-        .trigger(**trigger)
+        .trigger(processingTime=config.raw_layer_trigger_interval)
         .start(),
         parsed.writeStream.queryName(f"{spec.name}.sinks")
         .foreachBatch(process_batch(ctx))

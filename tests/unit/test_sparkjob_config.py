@@ -18,6 +18,7 @@ def test_config_comes_from_settings_env() -> None:
     config = JobConfig.from_settings(settings)
     assert config.master == "yarn"
     assert config.trigger_interval == settings.str("SPARK_TRIGGER_INTERVAL")
+    assert config.raw_layer_trigger_interval == settings.str("SPARK_RAW_LAYER_TRIGGER_INTERVAL")
     assert config.kafka_max_poll_records == settings.int("SPARK_KAFKA_MAX_POLL_RECORDS")
     assert config.kafka_fetch_max_wait_ms == settings.int("SPARK_KAFKA_FETCH_MAX_WAIT_MS")
     assert config.token_file == ROOT / settings.str("INFLUX_WRITE_TOKEN_FILE")

@@ -67,6 +67,7 @@ def _config(hdfs, kafka, influx: InfluxLab, tmp: Path, name: str) -> JobConfig:
         pipeline_bucket="pipeline",
         token_file=tmp / "unused.token",
         trigger_interval="1 second",
+        raw_layer_trigger_interval="1 second",
         max_offsets_per_trigger=400,
     )
 
