@@ -323,7 +323,10 @@ def main() -> int:
         "latency_p95_s": round(percentile(latencies, 0.95), 3),
         "latency_points": len(latencies),
         "latency_rate_rows_per_s": LATENCY_RATE,
-        "latency_trigger": JOB.trigger_interval,
+        "latency_triggers": {
+            "sinks": JOB.trigger_interval,
+            "raw_layer": JOB.raw_layer_trigger_interval,
+        },
         "batched_rows": BATCHED_ROWS,
         "per_row_rows": PER_ROW_ROWS,
         "rows_per_micro_batch": ROWS_PER_BATCH,
