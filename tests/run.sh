@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need from this project's own files, then runs
-# the unit and integration tiers (real ZooKeeper, Kafka and Hadoop as local processes) and
-# the browser tests (the streamer's control page in Debian's headless chromium).
+# the unit and integration tiers (real ZooKeeper, Kafka, Hadoop and InfluxDB as local
+# processes) and the browser tests (the streamer's control page in Debian's headless
+# chromium). INFLUXD=/path/to/influxd uses that InfluxDB 2.7 server instead of building one.
 #   ./tests/run.sh                 everything
 #   ./tests/run.sh tests/unit      any pytest arguments instead of the default tiers
 set -euo pipefail
@@ -56,9 +57,17 @@ fetch_jars() {
   "$VENV/bin/python" tests/harness/jars.py "${images[@]}" >/dev/null
 }
 
+find_influxd() {
+  say "InfluxDB: tests/harness/influxd.sh (INFLUXD, an influxd on PATH, or one built once from its Go module)"
+  INFLUXD="$(tests/harness/influxd.sh)" || die "no influxd to test against (see above)"
+  export INFLUXD
+  say "InfluxDB: $("$INFLUXD" version)"
+}
+
 need_system_tools
 install_python_deps
 fetch_jars
+find_influxd
 say "ruff"
 "$VENV/bin/ruff" check --quiet . || die "ruff found problems (run .venv/bin/ruff check --fix .)"
 "$VENV/bin/ruff" format --check --quiet . || die "files need formatting (run .venv/bin/ruff format .)"
