@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Mapping
 
-from sparkjob.influx import InfluxTarget, read_token
+from streamlab.influx import InfluxTarget, read_token
 from streamlab.settings import Settings, SettingsError
 from streamlab.specs import DatasetSpec, SpecError, load_specs
 

@@ -15,7 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Protocol
 
-from .points import MetricsError, Point, Poll, SourceError, to_lines
+from influxdb_client import Point as InfluxPoint
+
+from .points import MetricsError, Point, Poll, SourceError, to_influx
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ class Source(Protocol):
 
 
 class Writer(Protocol):
-    def write(self, lines: list[str]) -> None: ...
+    def write(self, points: list[InfluxPoint]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -90,12 +92,11 @@ class Collector:
         finally:
             self.close()
 
-    def cycle(self) -> list[str]:
-        """Polls every source and writes the points; returns the lines written (or dropped)."""
-        points = self.poll_all()
-        lines = to_lines(points, self.clock_ns())
-        self._write(lines)
-        return lines
+    def cycle(self) -> list[InfluxPoint]:
+        """Polls every source and writes the points; returns those written (or dropped)."""
+        points = to_influx(self.poll_all(), self.clock_ns())
+        self._write(points)
+        return points
 
     def poll_all(self) -> list[Point]:
         started = {s.name: self._submit(s) for s in self.sources}
@@ -147,11 +148,11 @@ class Collector:
             return None, error if isinstance(error, Exception) else RuntimeError(str(error))
         return future.result(), None
 
-    def _write(self, lines: list[str]) -> None:
+    def _write(self, points: list[InfluxPoint]) -> None:
         try:
-            self.writer.write(lines)
+            self.writer.write(points)
         except Exception as error:  # InfluxDB down: drop this batch, try the next one
-            dropped = f"{len(lines)} point{'' if len(lines) == 1 else 's'} dropped"
+            dropped = f"{len(points)} point{'' if len(points) == 1 else 's'} dropped"
             self._log_change("influxdb", error, f"{dropped}, retrying next cycle")
         else:
             self._log_change("influxdb", None)

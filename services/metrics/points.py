@@ -6,7 +6,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sparkjob.lineprotocol import line  # plain Python: no Spark import
+from influxdb_client import Point as InfluxPoint
+
+from streamlab.influx import point
 
 Value = int | float | str | bool
 _ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")]+")
@@ -49,11 +51,7 @@ def os_reason(text: str) -> str | None:
     return found.group(0) if found else None
 
 
-def to_lines(points: Iterable[Point], time_ns: int) -> list[str]:
-    """Line protocol; points whose fields are all None are left out."""
-    out = []
-    for point in points:
-        text = line(point.measurement, point.tags, point.fields, time_ns)
-        if text is not None:
-            out.append(text)
-    return out
+def to_influx(points: Iterable[Point], time_ns: int) -> list[InfluxPoint]:
+    """InfluxDB points, all at time_ns; points whose fields are all None are left out."""
+    built = (point(p.measurement, p.tags, p.fields, time_ns) for p in points)
+    return [b for b in built if b is not None]

@@ -1,11 +1,12 @@
-"""One batched write per cycle to the pipeline bucket, through the Spark job's line writer."""
+"""One batched write per cycle to the pipeline bucket, through streamlab.influx."""
 
 from __future__ import annotations
 
+from influxdb_client import Point
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
-from sparkjob.influx import InfluxTarget, LineWriter  # influxdb-client only: no Spark import
+from streamlab.influx import InfluxTarget, InfluxWriter
 
 from .points import MetricsError, os_reason
 
@@ -19,13 +20,13 @@ class InfluxWriteError(MetricsError):
 class PipelineWriter:
     def __init__(self, target: InfluxTarget) -> None:
         self.target = target
-        self._writer = LineWriter(target)
+        self._writer = InfluxWriter(target)
 
-    def write(self, lines: list[str]) -> None:
-        if not lines:
+    def write(self, points: list[Point]) -> None:
+        if not points:
             return
         try:
-            self._writer.write(lines)
+            self._writer.write_points(points)
         except ApiException as error:
             body = (error.body or "").strip()[:ERROR_BODY_CHARS]
             raise InfluxWriteError(

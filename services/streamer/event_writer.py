@@ -2,7 +2,7 @@
 
 record() only puts the event on a bounded queue: a control request is never delayed or
 failed by InfluxDB being slow, down or refusing. The thread sends whatever has queued up in
-one write through the project's LineWriter (as the Spark job and the metrics collector do).
+one write through streamlab.influx (as the Spark job and the metrics collector do).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError
 
-from sparkjob.influx import InfluxTarget, LineWriter  # influxdb-client only: no Spark import
+from streamlab.influx import InfluxTarget, InfluxWriter
 
 from .config import EventsConfig
 from .events import StreamEvent
@@ -29,7 +29,7 @@ class EventWriter:
     def __init__(self, config: EventsConfig) -> None:
         self.config = config
         self._queue: queue.Queue[StreamEvent | None] = queue.Queue(config.queue_size)
-        self._writer: LineWriter | None = None
+        self._writer: InfluxWriter | None = None
         self._thread: threading.Thread | None = None
         self.enabled = _usable(config)
         if self.enabled:
@@ -77,7 +77,7 @@ class EventWriter:
 
     def _write(self, events: list[StreamEvent]) -> None:
         try:
-            self._line_writer().write([e.line() for e in events])
+            self._influx_writer().write_points(e.point() for e in events)
         except ApiException as error:
             if error.status == 401:
                 self._close_writer()  # read the token file again next time: it may be new
@@ -89,11 +89,11 @@ class EventWriter:
         except (HTTPError, OSError) as error:
             log.warning("streamer events: %d not written to InfluxDB: %s", len(events), error)
 
-    def _line_writer(self) -> LineWriter:
+    def _influx_writer(self) -> InfluxWriter:
         if self._writer is None:
             assert self.config.token_file is not None  # checked by _usable
             token = self.config.token_file.read_text().strip()
-            self._writer = LineWriter(
+            self._writer = InfluxWriter(
                 InfluxTarget(
                     self.config.influx_url, self.config.org, self.config.bucket, token,
                     timeout_ms=int(self.config.timeout_s * 1000),

@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sparkjob.lineprotocol import line  # plain Python: no Spark import
+from influxdb_client import Point
+
+from streamlab.influx import point
 
 from .pacing import Rate
 
@@ -35,10 +37,10 @@ class StreamEvent:
         asked = None if self.asked_rows_per_s is None else float(self.asked_rows_per_s)
         return {"title": self.title, "text": self.text, "asked_rows_per_s": asked}
 
-    def line(self) -> str:
-        text = line(MEASUREMENT, self.tags(), self.fields(), self.time_ns)
-        assert text is not None  # title and text are always there
-        return text
+    def point(self) -> Point:
+        built = point(MEASUREMENT, self.tags(), self.fields(), self.time_ns)
+        assert built is not None  # title and text are always there
+        return built
 
 
 def number(value: float) -> str:

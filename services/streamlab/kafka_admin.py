@@ -1,12 +1,20 @@
 """One lazily made Kafka admin client, dropped after a failure so the next use reconnects.
 
 kafka-python's own reconnect back-off (up to 30 s) would otherwise hide a broker that came
-back. Used by the metrics collector and the Spark job's offset commits.
+back. Used by the metrics collector and the Spark job's offset commits, which share the
+name of the consumer group that holds each Spark query's processed offsets.
 """
 
 from __future__ import annotations
 
 from kafka import KafkaAdminClient
+
+SPARK_GROUP_PREFIX = "streamlab-spark."
+
+
+def query_group(query: str) -> str:
+    """The consumer group holding a Spark query's processed offsets."""
+    return f"{SPARK_GROUP_PREFIX}{query}"
 
 
 class AdminConnection:

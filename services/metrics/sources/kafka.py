@@ -1,7 +1,7 @@
 """The broker: end offsets of every dataset topic, and how far each Spark query lags.
 
 The Spark job commits each query's processed offsets to the consumer group
-streamlab-spark.<query> (sparkjob.offsets); lag = end offsets - those, per raw topic.
+streamlab-spark.<query> (sparkjob.offsets, named by streamlab.kafka_admin.query_group); lag = end offsets - those, per raw topic.
 Query names follow sparkjob.queries: <dataset>.raw_layer, <dataset>.sinks, <dataset>.agg<N>.
 """
 
@@ -22,8 +22,7 @@ from kafka.errors import (
     NodeNotReadyError,
 )
 
-from sparkjob.offsets import query_group  # kafka-python only: no Spark import
-from streamlab.kafka_admin import AdminConnection
+from streamlab.kafka_admin import AdminConnection, query_group
 from streamlab.specs import DatasetSpec
 
 from ..points import Point, Poll, SourceError
