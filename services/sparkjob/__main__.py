@@ -9,11 +9,11 @@ from pathlib import Path
 
 from pyspark.sql.streaming import StreamingQuery
 
+from streamlab.influx import read_token
 from streamlab.settings import Settings, SettingsError
 from streamlab.specs import SpecError, load_specs
 
 from .config import JobConfig
-from .influx import read_token
 from .job import start
 from .session import build_session
 

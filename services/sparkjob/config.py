@@ -28,7 +28,7 @@ class JobConfig:
     kafka_fetch_max_wait_ms: int = 10
     starting_offsets: str = "earliest"
     shuffle_partitions: int = 4
-    influx_batch_lines: int = 5000
+    influx_batch_size: int = 5000
     datasets: str = "all"
 
     @classmethod
@@ -52,7 +52,7 @@ class JobConfig:
             kafka_fetch_max_wait_ms=s.int("SPARK_KAFKA_FETCH_MAX_WAIT_MS", 10),
             starting_offsets=s.str("SPARK_STARTING_OFFSETS", "earliest"),
             shuffle_partitions=s.int("SPARK_SHUFFLE_PARTITIONS", 4),
-            influx_batch_lines=s.int("INFLUX_BATCH_LINES", 5000),
+            influx_batch_size=s.int("INFLUX_BATCH_SIZE", 5000),
             datasets=s.str("SPARK_DATASETS", "all"),
         )
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import operator
-import re
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from streamlab.influx import SEQ_SLOTS
 from streamlab.specs import Aggregation, Alert, DatasetSpec
+
+from .series import TIME_COLUMN, aggregate_columns, window_tag
 
 _OPERATORS = {
     ">": operator.gt,
@@ -18,13 +20,12 @@ _OPERATORS = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600}
 
 
-def window_seconds(window: str) -> int:
-    """'1 minutes' -> 60."""
-    amount, unit = re.fullmatch(r"(\d+) (seconds|minutes|hours)", window).groups()
-    return int(amount) * _UNIT_SECONDS[unit]
+def point_time(ts: str = "ts", seq: str = "seq") -> Column:
+    """A row's point time in ns (streamlab.influx.point_time_ns): the same row always
+    lands on the same point, so a replayed micro-batch overwrites instead of duplicating."""
+    return (F.unix_micros(ts) * 1000 + F.pmod(F.col(seq), F.lit(SEQ_SLOTS))).alias(TIME_COLUMN)
 
 
 def _alert_message(alert: Alert, spec: DatasetSpec) -> Column:
@@ -69,11 +70,8 @@ def alerts(valid: DataFrame, spec: DatasetSpec) -> DataFrame | None:
 
 
 def alert_rows(valid: DataFrame, spec: DatasetSpec) -> DataFrame | None:
-    """The same alerts as rows for <dataset>_alerts points, or None if none are declared.
-
-    Columns: the tags, `alert` (its name), `value`, `threshold`, and the row's ts_us and seq,
-    so an alert's point has its row's point time and a replayed batch overwrites it.
-    """
+    """The same alerts as rows of series.alert_series, or None if none are declared: the
+    tags, `alert` (its name), `value`, `threshold`, at their row's point time."""
     if not spec.alerts:
         return None
     return _union(
@@ -83,8 +81,7 @@ def alert_rows(valid: DataFrame, spec: DatasetSpec) -> DataFrame | None:
                 F.lit(a.name).alias("alert"),
                 F.col(a.field).cast("double").alias("value"),
                 F.lit(a.value).cast("double").alias("threshold"),
-                "ts_us",
-                "seq",
+                point_time(),
             )
             for a in spec.alerts
         ]
@@ -92,7 +89,8 @@ def alert_rows(valid: DataFrame, spec: DatasetSpec) -> DataFrame | None:
 
 
 def aggregate(valid: DataFrame, spec: DatasetSpec, agg: Aggregation) -> DataFrame:
-    """Per-tag windowed aggregates. Columns: tags, window_start, one column per field_function.
+    """Per-tag windowed aggregates as rows of series.aggregate_series: tags, `window`, one
+    column per field_function, at the window's start.
 
     The watermark equals the window, so a window is finished one window after it ends; until
     then each trigger's update rewrites the same point.
@@ -109,11 +107,8 @@ def aggregate(valid: DataFrame, spec: DatasetSpec, agg: Aggregation) -> DataFram
         .agg(*columns)
         .select(
             *spec.tags,
-            F.unix_micros(F.col("window.start")).alias("window_us"),
+            F.lit(window_tag(agg)).alias("window"),
             *aggregate_columns(agg),
+            (F.unix_micros(F.col("window.start")) * 1000).alias(TIME_COLUMN),
         )
     )
-
-
-def aggregate_columns(agg: Aggregation) -> list[str]:
-    return [f"{field}_{fn}" for field in agg.fields for fn in agg.functions]

@@ -7,10 +7,10 @@ from dataclasses import replace
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
+from streamlab.influx import InfluxTarget, read_token
 from streamlab.specs import DatasetSpec
 
 from .config import JobConfig
-from .influx import InfluxTarget, read_token
 from .offsets import OffsetCommitter
 from .progress import PipelineListener
 from .queries import start_dataset
@@ -20,7 +20,7 @@ from .sinks import BatchContext
 def influx_targets(config: JobConfig, token: str) -> tuple[InfluxTarget, InfluxTarget]:
     data = InfluxTarget(
         config.influx_url, config.influx_org, config.influx_bucket, token,
-        batch_lines=config.influx_batch_lines,
+        batch_size=config.influx_batch_size,
     )  # fmt: skip
     return data, replace(data, bucket=config.pipeline_bucket)
 

@@ -16,9 +16,8 @@ from kafka import TopicPartition
 from kafka.errors import KafkaError, NoError
 from kafka.structs import OffsetAndMetadata
 
-from streamlab.kafka_admin import AdminConnection
+from streamlab.kafka_admin import AdminConnection, query_group
 
-GROUP_PREFIX = "streamlab-spark."
 CLIENT_ID = "streamlab-spark-offsets"
 # Commits run on the driver's listener thread: a broker that is down must not hold it long.
 COMMIT_TIMEOUT_MS = 5000
@@ -29,11 +28,6 @@ Offsets = dict[TopicPartition, OffsetAndMetadata]
 
 class OffsetCommitError(RuntimeError):
     """The broker refused a commit; the message names the group and the partitions."""
-
-
-def query_group(query: str) -> str:
-    """The consumer group holding a query's processed offsets."""
-    return f"{GROUP_PREFIX}{query}"
 
 
 def kafka_offsets(end_offset: Any) -> Offsets:

@@ -17,14 +17,6 @@ JOB_SQL_CONF = {
     # cache gathers dictionary statistics on every value first, measured (JFR) at a tenth
     # of the job's CPU, to save memory it does not need.
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
-    # Spark 4.0 pushes a filter below the projections it refers to, inlining them: the raw
-    # layer's and the aggregates' filter on a record's reason would parse every record
-    # again (SPARK-47672; Spark 4.2 stops doing so for expensive expressions). Kept above,
-    # the filter reads the parsed columns. Nothing the job reads can take a pushed filter.
-    "spark.sql.optimizer.excludedRules": ",".join(
-        f"org.apache.spark.sql.catalyst.optimizer.{rule}"
-        for rule in ("PushDownPredicates", "PushPredicateThroughNonJoin")
-    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""The Spark job on real Kafka, HDFS and Spark (local mode), writing to the InfluxDB double."""
+"""The Spark job on real Kafka, HDFS, Spark (local mode) and InfluxDB."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
-from harness.influx import InfluxLab, start_influx_lab
+from harness.influx import InfluxLab
 from harness.streamer import (
     StreamerServer,
     create_topics,
@@ -23,18 +23,11 @@ from harness.streamer import (
 from metrics.sources.kafka import KafkaSource
 from sparkjob.config import JobConfig
 from sparkjob.job import start
-from sparkjob.offsets import query_group
+from streamlab.kafka_admin import query_group
 
 pytestmark = pytest.mark.integration
 
 STATIONS = ("seattle", "san_francisco", "portland")
-
-
-@pytest.fixture
-def influx():
-    lab = start_influx_lab()
-    yield lab
-    lab.double.stop()
 
 
 def _rows(count: int) -> list[dict[str, str]]:

@@ -1,0 +1,93 @@
+"""A DataFrame's rows as InfluxDB points, written from the executors in batches.
+
+Each task hands its Arrow batches to streamlab.influx (influxdb-client's DataFrame
+serializer, gzip, batch_size points a request) and answers one small row per input row:
+whether it was written, whether it was flagged (needs a dead letter or an alert) and its
+send-to-stored latency. The driver sums those in one aggregation, so the batch is read
+from Kafka and parsed once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from streamlab.influx import InfluxTarget, InfluxWriter
+
+from .series import TIME_COLUMN, Series
+
+# Optional control columns of the frame written; none of them is a field.
+POINT, FLAG, SENT_MS = "_point", "_flag", "sent_ms"
+RESULT_SCHEMA = "written boolean, flagged boolean, latency_ms long"
+# Arrow's nullable integers and booleans kept as such (a null would make them floats and
+# objects), so an integer field stays an integer field in InfluxDB.
+_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype()}
+_PANDAS_TYPES[pa.bool_()] = pd.BooleanDtype()
+
+
+@dataclass(frozen=True)
+class Written:
+    points: int
+    flagged: int
+    latency_ms: dict[str, float]  # latency_ms_p50, _p95, _max where rows had a send time
+
+
+def _to_pandas(batch: pa.RecordBatch) -> pd.DataFrame:
+    return batch.to_pandas(types_mapper=_PANDAS_TYPES.get)
+
+
+def _result(written: pd.Series, flagged: pd.Series, latency: pd.Series) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict(
+        {"written": written, "flagged": flagged, "latency_ms": latency},
+        schema=pa.schema([("written", pa.bool_()), ("flagged", pa.bool_()),
+                          ("latency_ms", pa.int64())]),
+    )  # fmt: skip
+
+
+def _write_batches(
+    target: InfluxTarget, series: Series
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    def write(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        with InfluxWriter(target) as writer:
+            for batch in batches:
+                frame = _to_pandas(batch)
+                chosen = frame[POINT].fillna(False) if POINT in frame else True
+                has_field = frame[list(series.fields)].notna().any(axis=1)
+                written = has_field & chosen
+                points = frame.loc[written, [*series.tags, *series.fields, TIME_COLUMN]]
+                writer.write_frame(points, series.measurement, series.tags, TIME_COLUMN)
+                done_ms = int(time.time() * 1000)
+                sent = frame[SENT_MS] if SENT_MS in frame else pd.Series(pd.NA, frame.index)
+                latency = (done_ms - sent.astype("Int64")).where(written)
+                flagged = (
+                    frame[FLAG].fillna(False) if FLAG in frame else pd.Series(False, frame.index)
+                )
+                yield _result(written, flagged.astype(bool), latency)
+
+    return write
+
+
+def write_frame(frame: DataFrame, target: InfluxTarget, series: Series) -> Written:
+    """Writes the frame's rows as points of `series` (its tags, fields and TIME_COLUMN;
+    optional POINT, FLAG and SENT_MS columns choose rows, flag them and time them) in one
+    task per core: a Python task has a fixed start-up cost, a large share of a small batch."""
+    cores = frame.sparkSession.sparkContext.defaultParallelism
+    results = frame.coalesce(cores).mapInArrow(_write_batches(target, series), RESULT_SCHEMA)
+    summary = results.agg(
+        F.count_if("written").alias("points"),
+        F.count_if("flagged").alias("flagged"),
+        F.percentile_approx("latency_ms", [0.5, 0.95]).alias("percentiles"),
+        F.max("latency_ms").alias("max"),
+    ).first()
+    latency: dict[str, float] = {}
+    if summary["max"] is not None:
+        p50, p95 = summary["percentiles"]
+        latency = {"latency_ms_p50": float(p50), "latency_ms_p95": float(p95)}
+        latency["latency_ms_max"] = float(summary["max"])
+    return Written(int(summary["points"]), int(summary["flagged"]), latency)
