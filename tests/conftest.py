@@ -1,23 +1,38 @@
-"""Fixtures shared by every test tier: the real ZooKeeper and Kafka as local processes.
+"""Fixtures shared by every test tier: the real ZooKeeper, Kafka and InfluxDB as local
+processes.
 
 Servers start lazily: a test that asks for none of these fixtures starts no JVM.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import shutil
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from harness.influx import InfluxLab, InfluxServer, influxd_binary, set_up_lab
 from harness.jars import JarsError, resolve_jars
-from harness.kafka import KafkaBroker, ZooKeeperServer
+from harness.kafka import KafkaBroker, ServerError, ZooKeeperServer
 from streamlab.settings import Settings
 
 SETUP_HINT = "run ./tests/run.sh, which installs what the integration tests need"
+log = logging.getLogger("streamlab.tests")
+
+
+def pytest_report_header() -> str | None:
+    """The InfluxDB the tests run against, when one is already at hand (tests/run.sh)."""
+    binary = os.environ.get("INFLUXD")
+    if not binary:
+        return None
+    version = subprocess.run([binary, "version"], capture_output=True, text=True).stdout
+    return f"influxd: {version.strip()} ({binary})"
 
 
 @pytest.fixture(scope="session")
@@ -124,3 +139,16 @@ def new_topic(topic_factory: Callable[..., str]) -> str:
 def _topic_base(test_name: str) -> str:
     # Kafka allows [a-zA-Z0-9._-] in topic names, at most 249 characters.
     return "t-" + re.sub(r"[^a-zA-Z0-9._-]+", "-", test_name).strip("-")[:80]
+
+
+@pytest.fixture
+def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxLab]:
+    """A new real influxd on 127.0.0.1, set up as the provisioner leaves InfluxDB (org,
+    data and pipeline buckets, write and read tokens); stopped after the test."""
+    try:
+        binary = influxd_binary()
+    except ServerError as error:
+        pytest.fail(f"{error}\n({SETUP_HINT})", pytrace=False)
+    with InfluxServer(tmp_path_factory.mktemp("influxd")) as server:
+        log.info("InfluxDB %s (%s) on %s", server.version(), binary, server.url)
+        yield set_up_lab(server)
