@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 usage() {
   echo "usage: bench/run.sh streamer|spark" >&2
   echo "  streamer  streamer rows/s vs a naive loop and Kafka's Java producer, rate accuracy" >&2
-  echo "  spark     Spark to InfluxDB points/s, batched vs per row; end-to-end latency" >&2
+  echo "  spark     Spark to the real InfluxDB: the job vs influxdb-client alone and per row; latency" >&2
 }
 
 if [ "$#" -ne 1 ]; then usage; exit 2; fi
@@ -17,6 +17,11 @@ fi
 
 case "$1" in
   streamer) exec .venv/bin/python bench/streamer_bench.py ;;
-  spark) exec .venv/bin/python bench/spark_bench.py ;;
+  spark)
+    # The real InfluxDB the tests use: $INFLUXD, or the one tests/harness/influxd.sh finds.
+    INFLUXD="${INFLUXD:-$(tests/harness/influxd.sh)}" || exit 2
+    export INFLUXD
+    exec .venv/bin/python bench/spark_bench.py
+    ;;
   *) usage; exit 2 ;;
 esac
