@@ -28,13 +28,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import pandas as pd  # noqa: E402
 from influxdb_client import InfluxDBClient  # noqa: E402
 from influxdb_client.client.write_api import SYNCHRONOUS  # noqa: E402
+from queryable import QueryableClock, percentile  # noqa: E402
 
 from harness.hdfs import HdfsCluster  # noqa: E402
-from harness.influx import InfluxLab, InfluxServer, read_annotated_csv, set_up_lab, time_ns  # noqa: E402
+from harness.influx import InfluxLab, InfluxServer, read_annotated_csv, set_up_lab  # noqa: E402
 from harness.jars import resolve_jars  # noqa: E402
 from harness.kafka import KafkaBroker, ZooKeeperServer  # noqa: E402
 from harness.spark import spark_session  # noqa: E402
@@ -188,19 +190,6 @@ def client_alone(lab: InfluxLab, count: int) -> float:
         return count / (time.perf_counter() - started)
 
 
-def queryable_times(lab: InfluxLab, measurement: str, seen: dict[tuple, int]) -> None:
-    """Adds to `seen` the points a Flux query returns now, with the time it returned them."""
-    flux = (
-        'from(bucket: "streamlab") |> range(start: -1m)'
-        f' |> filter(fn: (r) => r._measurement == "{measurement}" and r._field == "temperature")'
-        ' |> keep(columns: ["_time", "sensor"]) |> group()'
-    )
-    rows = read_annotated_csv(lab.query_csv(flux))
-    now = time.time_ns()
-    for row in rows:
-        seen.setdefault((row["sensor"], row["_time"]), now)
-
-
 def measure_latency(spark, broker, hdfs, lab: InfluxLab, tmp: Path) -> list[float]:
     """Seconds from each row's send to its point being returned by Flux, the job as it runs."""
     spec = unique_spec("sensors", rate=RateSpec("rows_per_second", LATENCY_RATE))
@@ -208,28 +197,19 @@ def measure_latency(spark, broker, hdfs, lab: InfluxLab, tmp: Path) -> list[floa
     config = job_config(broker, hdfs, lab, tmp, spec.name, JOB.trigger_interval)
     queries = start(spark, {spec.name: spec}, config, lab.write_token)
     time.sleep(15)  # let the queries reach their steady state before measuring
-    seen: dict[tuple, int] = {}
+    clock = QueryableClock(lab.query_csv, "streamlab", spec.name, "temperature", "sensor")
     with StreamerServer(streamer_config(broker.bootstrap), {spec.name: spec}) as server:
         server.manager.get(spec.name).resume()
-        until = time.monotonic() + LATENCY_SECONDS
-        while time.monotonic() < until:
-            queryable_times(lab, spec.name, seen)
-            time.sleep(LATENCY_POLL_S)
+        clock.poll_for(LATENCY_SECONDS, LATENCY_POLL_S)
         server.post(f"/streams/{spec.name}/pause")
         total = server.wait_for(spec.name, lambda s: s["rows_unacked"] == 0)["rows_acked"]
     deadline = time.monotonic() + 60
-    while len(seen) < total and time.monotonic() < deadline:
-        queryable_times(lab, spec.name, seen)
-        time.sleep(LATENCY_POLL_S)
+    while len(clock.seen) < total and time.monotonic() < deadline:
+        clock.poll_for(1, LATENCY_POLL_S)
     for query in queries:
         query.stop()
-    log(f"latency run (trigger {JOB.trigger_interval}): {len(seen)} of {total} points queryable")
-    # In send_time mode a point's time is its send time (us) * 1000 + seq % 1000.
-    return sorted((at - time_ns(t) // 1000 * 1000) / 1e9 for (_, t), at in seen.items())
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    log(f"latency run (trigger {JOB.trigger_interval}): {len(clock.seen)} of {total} queryable")
+    return clock.latencies_s()
 
 
 def main() -> int:
