@@ -61,13 +61,13 @@ def tag_variable_name(tag: str) -> str:
 
 
 def alerts_measurement(dataset: str) -> str:
-    """Where the Spark job writes a dataset's alerts (sparkjob.sinks.alert_lines)."""
+    """Where the Spark job writes a dataset's alerts (sparkjob.series.alert_series)."""
     return f"{dataset}_alerts"
 
 
 def window_tag(window: str) -> str:
     """'1 minutes' -> '60s': the `window` tag the Spark job gives <dataset>_agg points
-    (sparkjob.sinks.aggregate_lines; not imported here, it needs pyspark)."""
+    (sparkjob.series.window_tag; tests/unit/test_dashboards.py holds the two alike)."""
     amount, unit = re.fullmatch(r"(\d+) (seconds|minutes|hours)", window).groups()
     return f"{int(amount) * _UNIT_SECONDS[unit]}s"
 

@@ -1,5 +1,5 @@
-"""The metrics collector against the real streamer, Kafka, YARN and HDFS, writing to the
-InfluxDB double: what it writes matches the services and pipeline_schema, and a source that
+"""The metrics collector against the real streamer, Kafka, YARN and HDFS, writing to a
+real InfluxDB: what it writes matches the services and pipeline_schema, and a source that
 goes down is written as down while the others carry on."""
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from kafka.structs import OffsetAndMetadata
 
 from harness import process
 from harness.hdfs import HdfsCluster
-from harness.influx import ORG, PIPELINE_BUCKET, InfluxLab, start_influx_lab
+from harness.influx import ORG, PIPELINE_BUCKET, InfluxLab
 from harness.kafka import KafkaBroker, ZooKeeperServer
 from harness.streamer import StreamerServer, create_topics, csv_spec, streamer_config
 from harness.yarn import NODE_MEMORY_MB, NODE_VCORES, YarnCluster
 from metrics.__main__ import build_collector
 from metrics.config import MetricsConfig
-from sparkjob.offsets import query_group
+from streamlab.kafka_admin import query_group
 from streamlab.pipeline_schema import MEASUREMENTS
 from streamlab.specs import DatasetSpec
 
@@ -84,13 +84,6 @@ def _finished(status: dict[str, Any]) -> bool:
         and (status["rows_acked"], status["rows_unacked"]) == (ROWS, 0)
         and status["achieved_rows_per_second"] == 0
     )
-
-
-@pytest.fixture
-def influx() -> Iterator[InfluxLab]:
-    lab = start_influx_lab()
-    yield lab
-    lab.double.stop()
 
 
 # -- the collector -----------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""`python -m provisioning` against the real Kafka and HDFS and the InfluxDB and Grafana
-doubles: every item exists with the right properties after the first run, a second run
+"""`python -m provisioning` against the real Kafka, HDFS and InfluxDB and the Grafana
+double: every item exists with the right properties after the first run, a second run
 changes nothing, and a service that is down fails the run with its name and the fix."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import requests
 from influxdb_client import InfluxDBClient
 
 from doubles.grafana import DoubleConfig, GrafanaDouble
-from doubles.influxdb import InfluxDBDouble
+from harness.influx import InfluxServer
 from harness.process import free_ports
 from streamlab.specs import load_specs
 
@@ -82,7 +82,7 @@ class Run:
 class Lab:
     env: dict[str, str]
     secrets: Path
-    influx: InfluxDBDouble
+    influx: InfluxServer
     grafana: GrafanaDouble
     admin_token: str
     datasets: Path
@@ -119,11 +119,10 @@ class Lab:
 
 
 @pytest.fixture
-def influx() -> Iterator[InfluxDBDouble]:
-    """The InfluxDB double as the influxdb container's init leaves it: org and data bucket."""
-    double = InfluxDBDouble().start()
-    yield double
-    double.stop()
+def influxd(tmp_path: Path) -> Iterator[InfluxServer]:
+    """A real influxd, not yet set up (the lab sets it up as the container's init does)."""
+    with InfluxServer(tmp_path / "influxd") as server:
+        yield server
 
 
 @pytest.fixture
@@ -134,10 +133,12 @@ def grafana() -> Iterator[GrafanaDouble]:
 
 
 @pytest.fixture
-def lab(kafka, hdfs, influx: InfluxDBDouble, grafana: GrafanaDouble, tmp_path: Path) -> Lab:
+def lab(kafka, hdfs, influxd: InfluxServer, grafana: GrafanaDouble, tmp_path: Path) -> Lab:
+    """The influxdb container's init done (DOCKER_INFLUXDB_INIT_MODE=setup: org and data
+    bucket, retention 7d, the admin token); the provisioner makes the rest."""
     unique = uuid.uuid4().hex[:8]
     admin_token = f"admin-{uuid.uuid4().hex}"
-    influx.setup("admin", "admin-password", ORG, BUCKET, WEEK_S, token=admin_token)
+    influxd.setup("admin", "admin-password", ORG, BUCKET, admin_token)
     secrets = tmp_path / "secrets"
     secrets.mkdir(mode=0o700)
     (secrets / "influxdb-admin-token").write_text(admin_token + "\n")
@@ -158,7 +159,7 @@ def lab(kafka, hdfs, influx: InfluxDBDouble, grafana: GrafanaDouble, tmp_path: P
         "SPARK_USER": spark_user,
         "RAW_LAYER_URI": f"{hdfs.uri}{base}/raw",
         "CHECKPOINT_URI": f"{hdfs.uri}{base}/checkpoints",
-        "INFLUX_URL": influx.url,
+        "INFLUX_URL": influxd.url,
         "INFLUX_ORG": ORG,
         "INFLUX_BUCKET": BUCKET,
         "INFLUX_PIPELINE_BUCKET": PIPELINE,
@@ -172,7 +173,7 @@ def lab(kafka, hdfs, influx: InfluxDBDouble, grafana: GrafanaDouble, tmp_path: P
         "GRAFANA_ADMIN_PASSWORD_FILE": str(secrets / "grafana-admin-password"),
         "GRAFANA_INFLUX_URL": INFLUX_AS_GRAFANA_SEES_IT,
     }
-    return Lab(env, secrets, influx, grafana, admin_token, datasets, base, spark_user)
+    return Lab(env, secrets, influxd, grafana, admin_token, datasets, base, spark_user)
 
 
 # -- first and second run ----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The streamer records its control events in the InfluxDB double's pipeline bucket, and a
+"""The streamer records its control events in the pipeline bucket of a real InfluxDB, and a
 down InfluxDB never slows or fails a control request."""
 
 from __future__ import annotations
@@ -10,19 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.influx import ORG, PIPELINE_BUCKET, InfluxLab, start_influx_lab
+from harness.influx import ORG, PIPELINE_BUCKET, InfluxLab
 from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec
 from streamer.config import EventsConfig
 from streamlab.specs import RateSpec
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def influx() -> Iterator[InfluxLab]:
-    lab = start_influx_lab()
-    yield lab
-    lab.double.stop()
 
 
 @pytest.fixture
@@ -82,7 +75,7 @@ def test_influxdb_down_never_delays_a_post(
 ) -> None:
     caplog.set_level(logging.WARNING, "streamer.event_writer")
     streamer, name = server
-    influx.double.stop()
+    influx.server.stop()
     for rate in (20, 30, 40):
         started = time.monotonic()
         response = streamer.post(f"/streams/{name}/rate", {"rows_per_second": rate})

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from influxdb_client import Point
 
 from doubles.grafana.api_dashboards import shape_problem
 from provisioning.config import ProvisionConfig
@@ -29,6 +30,7 @@ from provisioning.dashboards import (
     load_dashboard_file,
     window_tag,
 )
+from sparkjob import series
 from streamlab.pipeline_schema import MEASUREMENTS
 from streamlab.settings import Settings
 from streamlab.specs import DatasetSpec, load_specs
@@ -266,8 +268,6 @@ def test_flux_names_only_what_the_spec_and_the_spark_job_write(name: str) -> Non
 
 
 def test_aggregates_panel_reads_what_the_spark_job_writes() -> None:
-    from sparkjob.derived import aggregate_columns, window_seconds
-
     specs_with_aggregates = [s for s in SPECS.values() if s.aggregations]
     assert specs_with_aggregates, "datasets/ should declare at least one aggregation"
     for spec in specs_with_aggregates:
@@ -275,10 +275,12 @@ def test_aggregates_panel_reads_what_the_spark_job_writes() -> None:
         first, after = len(spec.fields), len(spec.fields) + len(spec.aggregations)
         for agg, panel in zip(spec.aggregations, model["panels"][first:after], strict=True):
             text = panel["targets"][0]["query"]
-            assert set(FIELD.findall(text)) == set(aggregate_columns(agg))
-            assert MEASUREMENT.findall(text) == [f"{spec.name}_agg"]
-            assert f'r.window == "{window_seconds(agg.window)}s"' in text
-            assert window_tag(agg.window) == f"{window_seconds(agg.window)}s"
+            written = series.aggregate_series(spec, agg)
+            assert set(FIELD.findall(text)) == set(written.fields)
+            assert MEASUREMENT.findall(text) == [written.measurement]
+            assert "window" in written.tags
+            assert f'r.window == "{series.window_tag(agg)}"' in text
+            assert window_tag(agg.window) == series.window_tag(agg)
 
 
 def test_alerts_panel_and_annotation_read_what_the_spark_job_writes() -> None:
@@ -286,7 +288,8 @@ def test_alerts_panel_and_annotation_read_what_the_spark_job_writes() -> None:
     assert specs_with_alerts, "datasets/ should declare at least one alert"
     for spec in specs_with_alerts:
         model = dataset_dashboard(spec, BUCKET)
-        measurement = next(m for m in _dataset_points(spec) if m.endswith("_alerts"))
+        measurement = series.alert_series(spec).measurement
+        assert measurement in _dataset_points(spec)
         panel = next(p for p in model["panels"] if p["title"] == "Alerts")
         text = panel["targets"][0]["query"]
         assert MEASUREMENT.findall(text) == [measurement]
@@ -337,27 +340,25 @@ def test_every_dashboard_file_is_a_usable_model(path: Path) -> None:
         assert f'"{DEFAULTS[next(iter(bucket_vars))]}"' not in text
 
 
-def test_pipeline_dashboard_reads_what_the_job_the_collector_and_the_streamer_write(
-    monkeypatch,
-) -> None:
+def test_pipeline_dashboard_reads_what_the_job_the_collector_and_the_streamer_write() -> None:
     model = load_dashboard_file(PIPELINE_FILE, DEFAULTS)
     assert model["uid"] == "streamlab-pipeline" and model["title"] == "Pipeline"
     pipeline_var = variables(model)[PIPELINE_BUCKET_VAR]
     assert pipeline_var["current"]["value"] == PIPELINE_BUCKET
-    written = _pipeline_points(monkeypatch)
+    written = _pipeline_points()
     assert {"spark_query", "spark_sink"} <= set(written)
     for text in queries(model):
         assert_reads_only_what_is_written(text, written)
 
 
-def test_pipeline_dashboard_shows_every_pipeline_measurement(monkeypatch) -> None:
+def test_pipeline_dashboard_shows_every_pipeline_measurement() -> None:
     """Each measurement written to the pipeline bucket has a panel (the streamer's events:
     the annotation), so nothing the collector writes goes unseen."""
     model = load_dashboard_file(PIPELINE_FILE, DEFAULTS)
     shown = {m for text in panel_queries(model) for m in MEASUREMENT.findall(text)}
     marked = {m for a in annotations(model) for m in MEASUREMENT.findall(a["target"]["query"])}
     events = {"streamer_event"}
-    assert set(_pipeline_points(monkeypatch)) - events <= shown
+    assert set(_pipeline_points()) - events <= shown
     assert marked == events
 
 
@@ -426,56 +427,46 @@ def _assert_annotation_frame(query: str) -> None:
     assert "tags" in MADE.findall(query)
 
 
-def _lines_as_points(lines: list[str]) -> Written:
-    points: Written = {}
-    for text in lines:
+def _written(points: list[Point]) -> Written:
+    """Measurement -> (tags, fields) of influxdb-client Points, read from their line
+    protocol (a Point has no public getters); enough for these points' plain names."""
+    written: Written = {}
+    for text in (p.to_line_protocol() for p in points):
         key, field_text, _ = text.split(" ")
         measurement, *tags = key.split(",")
-        fields = {f.split("=")[0] for f in field_text.split(",")}
-        known_tags, known_fields = points.setdefault(measurement, (set(), set()))
+        known_tags, known_fields = written.setdefault(measurement, (set(), set()))
         known_tags |= {t.split("=")[0] for t in tags}
-        known_fields |= fields
-    return points
+        known_fields |= {f.split("=")[0] for f in field_text.split(",")}
+    return written
 
 
 def _dataset_points(spec: DatasetSpec) -> Written:
-    """Measurement -> (tags, fields): the spec's rows, and the aggregates and alerts as the
-    Spark job's own code writes them (one made-up row each)."""
-    from sparkjob.derived import aggregate_columns
-    from sparkjob.sinks import aggregate_lines, alert_lines
-
-    tags = {t: "x" for t in spec.tags}
-    lines = []
-    for agg in spec.aggregations:
-        row = {**tags, "window_us": 0, **{c: 1.0 for c in aggregate_columns(agg)}}
-        lines += aggregate_lines([row], spec, agg)
-    for alert in spec.alerts:
-        row = {**tags, "alert": alert.name, "value": 1.0, "threshold": alert.value}
-        lines += alert_lines([{**row, "ts_us": 0, "seq": 0}], spec)
-    return {spec.name: (set(spec.tags), set(spec.field_names)), **_lines_as_points(lines)}
+    """Measurement -> (tags, fields) in the data bucket: the series the Spark job writes
+    (sparkjob.series): the spec's rows, its aggregates and, when it declares any, alerts."""
+    written_series = [series.data_series(spec)]
+    written_series += [series.aggregate_series(spec, agg) for agg in spec.aggregations]
+    if spec.alerts:
+        written_series.append(series.alert_series(spec))
+    written: Written = {}
+    for each in written_series:
+        tags, fields = written.setdefault(each.measurement, (set(), set()))
+        tags |= set(each.tags)
+        fields |= set(each.fields)
+    return written
 
 
-def _pipeline_points(monkeypatch) -> Written:
-    """Measurement -> (tags, fields) in the pipeline bucket: the Spark job's progress listener
-    and sinks as their code writes them, then pipeline_schema for the collector and the
-    streamer (their own tests hold them to it)."""
-    from sparkjob import progress
-    from sparkjob.sinks import pipeline_line
-
-    lines: list[str] = []
-    monkeypatch.setattr(progress, "write_lines", lambda target, batch: lines.extend(batch))
+def _pipeline_points() -> Written:
+    """Measurement -> (tags, fields) in the pipeline bucket: the Spark job's progress and
+    sinks points as sparkjob.series builds them (every optional field present), then
+    pipeline_schema for the collector and the streamer (their own tests hold them to it)."""
     source = SimpleNamespace(metrics={"maxOffsetsBehindLatest": "3"})
-    event = SimpleNamespace(
-        progress=SimpleNamespace(
-            name="temps.sinks", id="q", batchId=4, numInputRows=10, batchDuration=12,
-            inputRowsPerSecond=5.0, processedRowsPerSecond=6.0,
-            durationMs={"triggerExecution": 11}, sources=[source],
-        )
+    progress = SimpleNamespace(
+        name="temps.sinks", id="q", batchId=4, numInputRows=10, batchDuration=12,
+        inputRowsPerSecond=5.0, processedRowsPerSecond=6.0,
+        durationMs={"triggerExecution": 11}, sources=[source],
     )  # fmt: skip
-    progress.PipelineListener(None).onQueryProgress(event)
-    ctx = SimpleNamespace(spec=SimpleNamespace(name="temps"))
-    lines.append(pipeline_line(ctx, 4, 10, [5, 7, 9]))
-    points = _lines_as_points(lines)
+    latency = {"latency_ms_p50": 5.0, "latency_ms_p95": 7.0, "latency_ms_max": 9.0}
+    points = _written([series.query_point(progress), series.sink_point("temps", 4, 10, latency)])
     for m in MEASUREMENTS.values():
         assert m.name not in points, f"{m.name}: written by the Spark job and the schema"
         points[m.name] = (set(m.tags), set(m.fields))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from influxdb_client import Point as InfluxPoint
 
 from metrics.collector import Collector
 from metrics.points import Point, Poll, SourceError
@@ -32,13 +33,13 @@ class FakeSource:
 
 class FakeWriter:
     def __init__(self) -> None:
-        self.batches: list[list[str]] = []
+        self.batches: list[list[InfluxPoint]] = []
         self.fail: Exception | None = None
 
-    def write(self, lines: list[str]) -> None:
+    def write(self, points: list[InfluxPoint]) -> None:
         if self.fail is not None:
             raise self.fail
-        self.batches.append(lines)
+        self.batches.append(points)
 
     def close(self) -> None:
         pass
@@ -70,12 +71,13 @@ def _status(points: list[Point]) -> dict[str, dict]:
 def test_every_source_gets_a_status_and_down_ones_do_not_stop_the_others() -> None:
     writer = FakeWriter()
     collector = _collector(FakeSource("yarn", _up), FakeSource("hdfs", _down), writer=writer)
-    lines = collector.cycle()
-    assert writer.batches == [lines]
-    assert sorted(lines) == sorted([
+    points = collector.cycle()
+    assert writer.batches == [points]
+    # influxdb-client sorts fields by key and writes the float 12.0 as 12 (12i is an integer).
+    assert sorted(p.to_line_protocol() for p in points) == sorted([
         "yarn_cluster nodes_active=1i 7",
-        "source_status,source=yarn up=1i,response_ms=12.0 7",
-        'source_status,source=hdfs up=0i,error="GET http://down failed: cannot connect" 7',
+        "source_status,source=yarn response_ms=12,up=1i 7",
+        'source_status,source=hdfs error="GET http://down failed: cannot connect",up=0i 7',
     ])  # fmt: skip
 
 
@@ -136,8 +138,8 @@ def test_influxdb_down_drops_the_batch_and_the_next_cycle_writes_only_its_own(
         collector.cycle()
         collector.cycle()
         writer.fail = None
-        lines = collector.cycle()
-    assert writer.batches == [lines] and len(lines) == 2
+        points = collector.cycle()
+    assert writer.batches == [points] and len(points) == 2
     messages = [r.getMessage() for r in caplog.records if r.getMessage().startswith("influxdb")]
     assert messages == [
         "influxdb is down: ConnectionRefusedError: InfluxDB refused "

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sparkjob.config import JobConfig
-from sparkjob.influx import InfluxTarget, read_token
+from streamlab.influx import InfluxTarget, read_token
 from streamlab.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +24,11 @@ def test_config_comes_from_settings_env() -> None:
     assert config.token_file == ROOT / settings.str("INFLUX_WRITE_TOKEN_FILE")
     assert config.checkpoint("temps", "sinks").endswith("/checkpoints/temps/sinks")
     assert config.selects("temps")
+
+
+def test_influx_batch_size_is_a_setting() -> None:
+    settings = Settings.load(ROOT / "settings.env", environ={"INFLUX_BATCH_SIZE": "1234"})
+    assert JobConfig.from_settings(settings).influx_batch_size == 1234
 
 
 def test_missing_setting_is_named(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from doubles.influxdb.lineprotocol import parse
 from streamer.config import EventsConfig, StreamerConfig
 from streamer.event_writer import EventWriter
 from streamer.events import control, rate_change
@@ -18,43 +17,46 @@ from streamlab.settings import Settings
 SCHEMA = MEASUREMENTS["streamer_event"]
 
 
-def _point(line: str):
-    result = parse(line, precision="ns", now_ns=0)
-    assert result.errors == []
-    (point,) = result.points
-    return point
-
-
 def test_rate_change_point_has_the_schema_names() -> None:
     event = rate_change("weather", Rate("rows_per_second", 10), Rate("rows_per_second", 200))
-    point = _point(event.line())
-    assert point.measurement == SCHEMA.name
-    assert dict(point.tags) == {"stream": "weather", "event": "rate_change"}
-    fields = {k: f.value for k, f in point.fields.items()}
-    assert set(fields) == SCHEMA.fields and set(dict(point.tags)) == SCHEMA.tags
-    assert fields["title"] == "weather: 10 → 200 rows/s"
-    assert "10 rows/s to 200 rows/s" in fields["text"]
-    assert fields["asked_rows_per_s"] == 200.0 and point.fields["asked_rows_per_s"].kind == "float"
-    assert point.time_ns == event.time_ns
+    assert set(event.tags()) == SCHEMA.tags and set(event.fields()) == SCHEMA.fields
+    # A float field without a fraction is written bare (200), an integer would be 200i.
+    assert event.point().to_line_protocol() == (
+        f"{SCHEMA.name},event=rate_change,stream=weather asked_rows_per_s=200,"
+        'text="The rate of stream weather was changed from 10 rows/s to 200 rows/s '
+        '(POST /streams/weather/rate).",title="weather: 10 → 200 rows/s" '
+        f"{event.time_ns}"
+    )
 
 
 def test_interval_is_asked_in_rows_per_second_and_speedup_has_no_asked_rate() -> None:
     interval = rate_change("temps", Rate("rows_per_second", 5), Rate("interval_s", 2))
-    assert {k: f.value for k, f in _point(interval.line()).fields.items()}[
-        "asked_rows_per_s"
-    ] == 0.5
-    assert "1 row every 2 s" in interval.title
+    assert interval.point().to_line_protocol() == (
+        "streamer_event,event=rate_change,stream=temps asked_rows_per_s=0.5,"
+        'text="The rate of stream temps was changed from 5 rows/s to 1 row every 2 s '
+        '(POST /streams/temps/rate).",title="temps: 5 rows/s → 1 row every 2 s" '
+        f"{interval.time_ns}"
+    )
     speedup = rate_change("temps", Rate("interval_s", 2), Rate("speedup", 60))
-    fields = {k: f.value for k, f in _point(speedup.line()).fields.items()}
-    assert set(fields) == {"title", "text"} and "60 times faster" in fields["title"]
+    assert speedup.point().to_line_protocol() == (
+        'streamer_event,event=rate_change,stream=temps text="The rate of stream temps was '
+        "changed from 1 row every 2 s to original spacing, 60 times faster "
+        '(POST /streams/temps/rate).",title="temps: 1 row every 2 s → original spacing, '
+        f'60 times faster" {speedup.time_ns}'
+    )
 
 
 @pytest.mark.parametrize("action", ["pause", "resume", "restart"])
 def test_control_events(action: str) -> None:
-    point = _point(control("my stream,1", action, Rate("rows_per_second", 50)).line())
-    assert dict(point.tags) == {"stream": "my stream,1", "event": action}
-    fields = {k: f.value for k, f in point.fields.items()}
-    assert set(fields) == {"title", "text"} and fields["title"].startswith("my stream,1: ")
+    event = control('my stream,1 "x"', action, Rate("rows_per_second", 50))
+    assert event.tags() == {"stream": 'my stream,1 "x"', "event": action}
+    assert event.title.startswith('my stream,1 "x": ')
+    # Line protocol escapes the space and comma in a tag value, the quotes in a string field.
+    title, text = (value.replace('"', '\\"') for value in (event.title, event.text))
+    assert event.point().to_line_protocol() == (
+        f'streamer_event,event={action},stream=my\\ stream\\,1\\ "x" '
+        f'text="{text}",title="{title}" {event.time_ns}'
+    )
 
 
 def test_events_are_off_by_default(caplog: pytest.LogCaptureFixture) -> None:
