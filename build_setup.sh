@@ -11,6 +11,7 @@ ROOT="$(cd "$(dirname "$0")" && pwd)"
 cd "${ROOT}"
 SECRETS_DIR="${ROOT}/.secrets"
 SECRETS_FILE="${SECRETS_DIR}/streamlab.env"
+API_KEYS_FILE="${SECRETS_DIR}/api-keys.env"
 MIN_COMPOSE="2.24.0"
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -109,6 +110,15 @@ generate_secrets() {
     say "secrets: generated ${SECRETS_FILE#"${ROOT}/"} (mode 0600)"
   fi
   chmod 600 "${SECRETS_FILE}"
+  if [ ! -f "${API_KEYS_FILE}" ]; then
+    (
+      umask 077
+      echo "# API keys that http dataset specs name in headers as \${VAR}, e.g. IDFM_API_KEY=..." \
+        >"${API_KEYS_FILE}"
+    )
+    say "secrets: created ${API_KEYS_FILE#"${ROOT}/"} for your API keys (mode 0600, empty)"
+  fi
+  chmod 600 "${API_KEYS_FILE}"
   echo "${profile}" >"${SECRETS_DIR}/profile"
 }
 

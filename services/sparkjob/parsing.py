@@ -49,6 +49,7 @@ def _typed(spec: DatasetSpec) -> dict[str, str]:
     """The type each column is read as in the typed reading (and cast to in the text one)."""
     return {
         **_META_TYPES,
+        **({"source": "string"} if spec.keep_source else {}),
         **{tag: "string" for tag in spec.tags},
         **{f.name: SPARK_TYPES[f.type] for f in spec.fields},
     }
@@ -159,10 +160,12 @@ def _with_times(frame: DataFrame) -> DataFrame:
 
 
 def valid_rows(parsed: DataFrame, spec: DatasetSpec) -> DataFrame:
-    """The raw layer's columns: tags, fields, times, seq, Kafka coordinates and the date."""
+    """The raw layer's columns: tags, fields, times, seq, Kafka coordinates and the date,
+    and the record as received (`source`) where the spec keeps it."""
     return parsed.where(F.col("reason").isNull()).select(
         *spec.tags,
         *spec.field_names,
+        *(["source"] if spec.keep_source else []),
         "ts",
         F.unix_micros("ts").alias("ts_us"),
         "original_ts",

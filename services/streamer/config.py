@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from streamlab.settings import Settings
+from streamlab.settings import Settings, parse_env_file
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,10 @@ class StreamerConfig:
     kafka_stall_s: float = 5.0
     kafka_retry_s: float = 2.0
     max_unacked: int = 200_000
+    max_source_bytes: int = 65_536
     events: EventsConfig = EventsConfig()
+    # What an http source's headers may name: the settings, overlaid by the API keys file.
+    header_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, s: Settings) -> StreamerConfig:
@@ -104,7 +108,9 @@ class StreamerConfig:
             kafka_stall_s=s.float("STREAMER_KAFKA_STALL_S", 5.0),
             kafka_retry_s=s.float("STREAMER_KAFKA_RETRY_S", 2.0),
             max_unacked=s.int("STREAMER_MAX_UNACKED", 200_000),
+            max_source_bytes=s.int("STREAMER_MAX_SOURCE_BYTES", 65_536),
             events=EventsConfig.from_settings(s),
+            header_env={**s.values, **api_keys(s)},
         )
 
     def autostarts(self, name: str, spec_autostart: bool) -> bool:
@@ -115,3 +121,11 @@ class StreamerConfig:
         if choice == "none":
             return False
         return name in {n.strip() for n in choice.split(",")}
+
+
+def api_keys(s: Settings) -> dict[str, str]:
+    """STREAMER_API_KEYS_FILE (KEY=value lines, git-ignored, 0600), if it exists: the API
+    keys that http sources' headers name, kept out of the repo and of settings.env."""
+    name = s.str("STREAMER_API_KEYS_FILE", "")
+    path = s.path("STREAMER_API_KEYS_FILE") if name else None
+    return parse_env_file(path) if path is not None and path.is_file() else {}

@@ -70,6 +70,8 @@ STREAM_STATUS = {
         "rows_sent": {"type": "integer"},
         "rows_acked": {"type": "integer"},
         "rows_deadlettered": {"type": "integer"},
+        "rows_filtered": {"type": "integer"},
+        "source_state": {"type": ["object", "null"]},
     },
     "required": ["name", "state", "rate", "rows_sent"],
 }

@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring as _quote
 from typing import Any
 
-from streamlab.specs import DatasetSpec, TimestampSpec
+import jmespath
+
+from streamlab.specs import DatasetSpec, Extract, TimestampSpec
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -28,6 +30,7 @@ class Row:
     tags: dict[str, str]
     fields: dict[str, Any]
     original_time: datetime | None
+    source: str | None = None  # the record as received, as JSON (spec keep_source)
 
 
 def _to_float(value: Any) -> float:
@@ -83,44 +86,107 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+Getter = Callable[[Mapping[str, Any]], Any]
+
+
+def _getter(name: str, extract: Extract | None) -> tuple[Getter, str]:
+    """How a column's value is read from a record, and what to say when it finds nothing."""
+    if extract is not None and extract.path is not None:
+        expression = jmespath.compile(extract.path)
+        return expression.search, f": path {extract.path!r} found nothing"
+    column = extract.source if extract is not None and extract.source else name
+    if column != name:
+        return (lambda record: record.get(column)), f" (CSV column {column!r})"
+    return (lambda record: record.get(column)), ""
+
+
+class RecordFilter:
+    """The spec's filter: a mapping (each key equals its value) or a JMESPath boolean."""
+
+    def __init__(self, rule: Mapping[str, Any] | str) -> None:
+        self._expression = jmespath.compile(rule) if isinstance(rule, str) else None
+        self._equal = dict(rule) if isinstance(rule, Mapping) else {}
+
+    def keeps(self, record: Any) -> bool:
+        if not isinstance(record, Mapping):
+            return True  # malformed: validation dead-letters it
+        if self._expression is not None:
+            return self._expression.search(record) is True
+        return all(record.get(k) == v for k, v in self._equal.items())
+
+
 class RowParser:
-    """Turns a raw source row (a mapping of column to value) into a Row, or raises RowError."""
+    """Turns a raw record (a flat CSV row or a nested JSON object) into a Row, reading each
+    column where the spec says (a CSV column, a JMESPath path, or its own name), or raises
+    RowError."""
 
-    def __init__(self, spec: DatasetSpec) -> None:
+    def __init__(self, spec: DatasetSpec, max_source_bytes: int = 65536) -> None:
         self.spec = spec
+        self.max_source_bytes = max_source_bytes
+        columns = [*spec.tags, *spec.field_names]
+        if spec.timestamp is not None:
+            columns.append(spec.timestamp.column)
+        self._get = {name: _getter(name, spec.extracts.get(name)) for name in columns}
         self._fields = [(f.name, CONVERTERS[f.type], f.optional) for f in spec.fields]
+        self._key_path = jmespath.compile(spec.key_path) if spec.key_path else None
 
-    def parse(self, raw: Mapping[str, Any]) -> Row:
+    def parse(self, raw: Any) -> Row:
+        if not isinstance(raw, Mapping):
+            raise RowError("the record is not a JSON object")
         tags = {tag: self._tag(raw, tag) for tag in self.spec.tags}
         fields = {}
         for name, convert, optional in self._fields:
-            value = raw.get(name)
+            value = self._value(raw, name)
             if _missing(value):
                 if optional:
                     continue
-                raise RowError(f"field '{name}' is missing")
+                raise RowError(f"field '{name}' is missing{self._get[name][1]}")
             try:
                 fields[name] = convert(value)
             except (TypeError, ValueError) as error:
                 raise RowError(f"field '{name}'={value!r}: {error}") from None
-        key = None
-        if self.spec.key is not None:
-            key = str(tags[self.spec.key] if self.spec.key in tags else fields.get(self.spec.key))
-        return Row(key, tags, fields, self._time(raw))
+        return Row(self._key(raw, tags, fields), tags, fields, self._time(raw), self._source(raw))
+
+    def _value(self, raw: Mapping[str, Any], name: str) -> Any:
+        return self._get[name][0](raw)
+
+    def _key(
+        self, raw: Mapping[str, Any], tags: dict[str, str], fields: dict[str, Any]
+    ) -> str | None:
+        if self._key_path is not None:
+            found = self._key_path.search(raw)
+            if _missing(found):
+                raise RowError(f"the key is missing: path {self.spec.key_path!r} found nothing")
+            return str(found)
+        if self.spec.key is None:
+            return None
+        return str(tags[self.spec.key] if self.spec.key in tags else fields.get(self.spec.key))
+
+    def _source(self, raw: Mapping[str, Any]) -> str | None:
+        if not self.spec.keep_source:
+            return None
+        text = json.dumps(raw, separators=(",", ":"), ensure_ascii=False, default=str)
+        size = len(text.encode())
+        if size > self.max_source_bytes:
+            raise RowError(
+                f"the record is {size} bytes as JSON, over keep_source's limit of "
+                f"{self.max_source_bytes}: raise STREAMER_MAX_SOURCE_BYTES"
+            )
+        return text
 
     def _tag(self, raw: Mapping[str, Any], tag: str) -> str:
-        value = raw.get(tag)
+        value = self._value(raw, tag)
         if _missing(value):
-            raise RowError(f"tag '{tag}' is missing")
+            raise RowError(f"tag '{tag}' is missing{self._get[tag][1]}")
         return str(value)
 
     def _time(self, raw: Mapping[str, Any]) -> datetime | None:
         ts = self.spec.timestamp
         if ts is None:
             return None
-        value = raw.get(ts.column)
+        value = self._value(raw, ts.column)
         if _missing(value):
-            raise RowError(f"timestamp column '{ts.column}' is missing")
+            raise RowError(f"timestamp column '{ts.column}' is missing{self._get[ts.column][1]}")
         try:
             return parse_time(value, ts)
         except (TypeError, ValueError, OverflowError, OSError):
@@ -167,18 +233,18 @@ def encode_row(row: Row, seq: int, ts: str, sent_ms: int) -> bytes:
         parts.append(f',"original_ts":"{iso(row.original_time)}"')
     parts.extend(f",{_quote(k)}:{_quote(v)}" for k, v in row.tags.items())
     parts.extend(f",{_quote(k)}:{_json_value(v)}" for k, v in row.fields.items())
+    if row.source is not None:
+        parts.append(f',"source":{_quote(row.source)}')
     parts.append("}")
     return "".join(parts).encode()
 
 
-def encode_deadletter(dataset: str, raw: Mapping[str, Any], reason: str, at: datetime) -> bytes:
+def encode_deadletter(dataset: str, raw: Any, reason: str, at: datetime) -> bytes:
+    """The record as it came (nested JSON stays nested; anything else becomes text)."""
     message = {
         "dataset": dataset,
         "reason": reason,
-        "record": {
-            str(k): v if isinstance(v, str | int | float | bool) or v is None else str(v)
-            for k, v in raw.items()
-        },
+        "record": raw,
         "stage": "streamer",
         "at": iso(at),
     }

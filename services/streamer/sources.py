@@ -1,26 +1,57 @@
-"""Sources of raw rows: CSV replay, HTTP API polling and a synthetic generator.
+"""Sources of raw records: CSV and JSON Lines replay, HTTP API polling and a synthetic
+generator.
 
-Every source offers `next_row()`, which returns the next raw row (a dict), or None when
-nothing is available right now, and `finished` once it will never return a row again.
-None never blocks for long, so the stream stays responsive to pause and rate changes.
+Every source offers `next_row()`, which returns the next raw record (a dict; nested for
+JSON sources), an Unreadable for a record it could not read (dead-lettered with its
+reason), or None when nothing is available right now, and `finished` once it will never
+return a row again. None never blocks for long, so the stream stays responsive to pause
+and rate changes.
 """
 
 from __future__ import annotations
 
-import csv
+import bz2
+import gzip
+import io
+import json
+import lzma
 import math
 import random
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
 
+import jmespath
+import pandas as pd
 import requests
 
-from streamlab.specs import CsvSource, DatasetSpec, Generator, HttpSource, SyntheticSource
+from streamlab.specs import (
+    ENV_REF,
+    CsvSource,
+    DatasetSpec,
+    Generator,
+    HttpSource,
+    JsonlSource,
+    SyntheticSource,
+)
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
 class SourceError(RuntimeError):
     """The source cannot deliver right now (e.g. the API is down); the stream retries."""
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A record the source could not read as JSON or reach into: dead-lettered as it is."""
+
+    record: dict[str, Any]
+    reason: str
 
 
 class RowSource(Protocol):
@@ -36,30 +67,49 @@ class RowSource(Protocol):
         ...
 
 
-class CsvRows:
-    def __init__(self, config: CsvSource) -> None:
-        self.config = config
+def _open_text(path: Path, compression: str, encoding: str = "utf-8") -> IO[str]:
+    """The file as text, decompressed by `compression` or, for infer, by its name."""
+    kind = compression
+    if kind == "infer":
+        suffixes = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
+        kind = suffixes.get(path.suffix.lower(), "none")
+    if kind == "gzip":
+        return gzip.open(path, "rt", encoding=encoding)
+    if kind == "bz2":
+        return bz2.open(path, "rt", encoding=encoding)
+    if kind == "xz":
+        return lzma.open(path, "rt", encoding=encoding)
+    if kind == "zip":
+        archive = zipfile.ZipFile(path)
+        return io.TextIOWrapper(archive.open(archive.namelist()[0]), encoding=encoding)
+    return open(path, encoding=encoding, newline="")
+
+
+class _Replay:
+    """A file source read record by record, looping or stopping at the end."""
+
+    def __init__(self, at_end: str) -> None:
+        self.at_end = at_end
         self.finished = False
         self.looped = 0
-        self._rows: Iterator[dict[str, Any]] = iter(())
+        self._upcoming: Iterator[Any] = iter(())
         self.rewind()
+
+    def _read(self) -> Iterator[Any]:
+        raise NotImplementedError
 
     def rewind(self) -> None:
         self.finished = False
-        self._rows = self._read()
+        self._upcoming = self._read()
 
-    def _read(self) -> Iterator[dict[str, Any]]:
-        with open(self.config.path, newline="") as handle:
-            yield from csv.DictReader(handle)
-
-    def next_row(self) -> dict[str, Any] | None:
+    def next_row(self) -> Any:
         if self.finished:
             return None
-        row = next(self._rows, None)
-        if row is None and self.config.at_end == "loop":
+        row = next(self._upcoming, None)
+        if row is None and self.at_end == "loop":
             self.looped += 1
-            self._rows = self._read()
-            row = next(self._rows, None)
+            self._upcoming = self._read()
+            row = next(self._upcoming, None)
         if row is None:
             self.finished = True
         return row
@@ -68,61 +118,182 @@ class CsvRows:
         return 0.5
 
 
+class CsvRows(_Replay):
+    """A CSV file read by pandas in chunks of chunk_rows: memory is bounded by a chunk,
+    whatever the file's size. Every value is read as text (a tag keeps its leading zeros;
+    the spec's types convert); numeric fields are then converted by pandas with the
+    file's decimal and thousands marks, and a value that is no number stays text, so its
+    row is dead-lettered with it instead of failing the whole chunk."""
+
+    def __init__(self, config: CsvSource, spec: DatasetSpec) -> None:
+        self.config = config
+        extracts = spec.extracts
+        self._numeric = {
+            (extracts[f.name].source if f.name in extracts else f.name): float
+            for f in spec.fields
+            if f.type in ("float", "int")
+        }
+        super().__init__(config.at_end)
+
+    def _read(self) -> Iterator[dict[str, Any]]:
+        c = self.config
+        chunks = pd.read_csv(
+            c.path, sep=c.delimiter, compression=None if c.compression == "none" else c.compression,
+            encoding=c.encoding, comment=c.comment, skiprows=c.skiprows,
+            na_values=["", *c.na_values], keep_default_na=False, dtype=str,
+            chunksize=c.chunk_rows,
+        )  # fmt: skip
+        with chunks as reader:
+            for chunk in reader:
+                yield from self._records(chunk)
+
+    def _records(self, chunk: pd.DataFrame) -> Iterator[dict[str, Any]]:
+        for column in self._numeric.keys() & set(chunk.columns):
+            chunk[column] = _numbers(chunk[column], self.config)
+        chunk = chunk.astype(object).where(chunk.notna(), None)
+        yield from chunk.to_dict("records")
+
+
+def _numbers(column: pd.Series, config: CsvSource) -> pd.Series:
+    """Text to numbers with the file's marks; what is no number stays text (its row is
+    dead-lettered with the value by the spec's type check)."""
+    text = column
+    if config.thousands:
+        text = text.str.replace(config.thousands, "", regex=False)
+    if config.decimal != ".":
+        text = text.str.replace(config.decimal, ".", regex=False)
+    numbers = pd.to_numeric(text, errors="coerce")
+    return numbers.astype(object).where(numbers.notna() | column.isna(), column)
+
+
+class JsonlRows(_Replay):
+    """JSON Lines: each line one document; records_path picks its records (a line that is
+    no JSON, or whose records_path finds no list, is dead-lettered with the reason)."""
+
+    def __init__(self, config: JsonlSource) -> None:
+        self.config = config
+        self._records_path = jmespath.compile(config.records_path) if config.records_path else None
+        super().__init__(config.at_end)
+
+    def _read(self) -> Iterator[Any]:
+        with _open_text(self.config.path, self.config.compression) as lines:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    yield from self._records(number, line)
+
+    def _records(self, number: int, line: str) -> Iterator[Any]:
+        try:
+            document = json.loads(line)
+        except ValueError as error:
+            yield Unreadable(
+                {"line": number, "text": line[:1000]}, f"line {number}: not JSON: {error}"
+            )
+            return
+        if self._records_path is None:
+            yield document
+            return
+        found = self._records_path.search(document)
+        if not isinstance(found, list):
+            reason = f"line {number}: records_path {self.config.records_path!r} found no list"
+            yield Unreadable({"line": number, "document": document}, reason)
+            return
+        yield from found
+
+
 def records_at(document: Any, path: str) -> list[Any]:
-    """The list found at a dotted path ('data.stations'); '' means the document itself."""
-    node = document
-    for part in filter(None, path.split(".")):
-        if not isinstance(node, dict) or part not in node:
-            raise SourceError(f"records_path '{path}': key '{part}' not found in the response")
-        node = node[part]
+    """The list a JMESPath expression finds in the document; '' means the document itself."""
+    node = jmespath.search(path, document) if path else document
     if not isinstance(node, list):
-        raise SourceError(f"records_path '{path}' does not lead to a list of records")
+        raise SourceError(f"records_path {path!r} does not lead to a list of records")
     return node
 
 
 class HttpRows:
-    """Polls a JSON API every poll_interval_s and hands out the records it has not sent."""
+    """Polls a JSON API every poll_interval_s and hands out the records it has not sent.
 
-    def __init__(self, config: HttpSource, spec: DatasetSpec, session=None) -> None:
-        self.config, self.spec = config, spec
+    On 429 and 5xx it backs off: twice the wait each time, from poll_interval_s up to
+    backoff_max_s, or what the API's Retry-After asks; `state` says so and when it tries
+    again."""
+
+    def __init__(
+        self, config: HttpSource, spec: DatasetSpec, env: Mapping[str, str], session=None
+    ) -> None:
+        self.config, self.spec, self.env = config, spec, env
         self.session = session or requests.Session()
         self.finished = False
         self.looped = 0
-        self._buffer: list[dict[str, Any]] = []
+        self._buffer: list[Any] = []
         self._next_poll = 0.0
+        self._failures = 0
         self._seen: dict[Any, Any] = {}
+        self.state: dict[str, Any] = {"state": "polling"}
 
     def rewind(self) -> None:
         self._buffer.clear()
         self._seen.clear()
         self._next_poll = 0.0
 
-    def next_row(self) -> dict[str, Any] | None:
+    def next_row(self) -> Any:
         if not self._buffer and time.monotonic() >= self._next_poll:
             self._next_poll = time.monotonic() + self.config.poll_interval_s
-            self._buffer = self._poll()
+            self._buffer = self._poll()  # a failed poll moves _next_poll to its back-off
         return self._buffer.pop(0) if self._buffer else None
 
     def wait_hint(self) -> float:
         return max(0.0, min(self._next_poll - time.monotonic(), 0.5))
 
-    def _poll(self) -> list[dict[str, Any]]:
+    def headers(self) -> dict[str, str]:
+        """The spec's headers with ${VAR} taken from the settings and the API keys file."""
+
+        def value(name: str, text: str) -> str:
+            def replace(match: Any) -> str:
+                var, default = match.group(1), match.group(2)
+                if var in self.env:
+                    return self.env[var]
+                if default is not None:
+                    return default
+                raise SourceError(
+                    f"header {name} needs ${{{var}}}: add {var}=... to the API keys file "
+                    "(STREAMER_API_KEYS_FILE, .secrets/api-keys.env) and restart the streamer"
+                )
+
+            return ENV_REF.sub(replace, text)
+
+        return {name: value(name, text) for name, text in self.config.headers.items()}
+
+    def _poll(self) -> list[Any]:
         try:
-            response = self.session.get(self.config.url, timeout=self.config.timeout_s)
+            response = self.session.get(
+                self.config.url, headers=self.headers(), timeout=self.config.timeout_s
+            )
+        except requests.RequestException as error:
+            raise self._back_off(f"GET {self.config.url} failed: {error}", None) from None
+        if response.status_code in RETRY_STATUSES:
+            raise self._back_off(f"GET {self.config.url} answered {response.status_code}", response)
+        try:
             response.raise_for_status()
             document = response.json()
         except (requests.RequestException, ValueError) as error:
-            raise SourceError(f"GET {self.config.url} failed: {error}") from None
-        records = [r for r in records_at(document, self.config.records_path) if self._keep(r)]
-        return [r if isinstance(r, dict) else {"value": r} for r in records]
+            raise self._back_off(f"GET {self.config.url} failed: {error}", None) from None
+        self._failures = 0
+        self.state = {"state": "polling", "last_poll_at": time.time()}
+        records = records_at(document, self.config.records_path)
+        return [r for r in records if self._new(r)]
 
-    def _keep(self, record: Any) -> bool:
-        if not isinstance(record, dict):
+    def _back_off(self, message: str, response: requests.Response | None) -> SourceError:
+        self._failures += 1
+        wait = min(self.config.poll_interval_s * 2**self._failures, self.config.backoff_max_s)
+        wait = _retry_after(response) or wait
+        self._next_poll = time.monotonic() + wait
+        self.state = {
+            "state": "backing_off", "failures": self._failures,
+            "next_try_at": time.time() + wait, "last_error": message,
+        }  # fmt: skip
+        return SourceError(f"{message}; next try in {wait:.0f} s")
+
+    def _new(self, record: Any) -> bool:
+        if not isinstance(record, dict) or not self.config.dedupe:
             return True  # malformed: let validation dead-letter it
-        if any(record.get(k) != v for k, v in self.config.filter.items()):
-            return False
-        if not self.config.dedupe:
-            return True
         identity = self._identity(record)
         version = self._version(record)
         if self._seen.get(identity) == version:
@@ -132,11 +303,24 @@ class HttpRows:
 
     def _identity(self, record: dict[str, Any]) -> Any:
         key = self.spec.key
-        return record.get(key) if key else tuple(sorted(map(str, record.items())))
+        return record.get(key) if key else json.dumps(record, sort_keys=True, default=str)
 
     def _version(self, record: dict[str, Any]) -> Any:
         ts = self.spec.timestamp
-        return record.get(ts.column) if ts else tuple(sorted(map(str, record.items())))
+        return record.get(ts.column) if ts else json.dumps(record, sort_keys=True, default=str)
+
+
+def _retry_after(response: requests.Response | None) -> float | None:
+    """Seconds an HTTP Retry-After header asks for (seconds or a date), if any."""
+    header = response.headers.get("Retry-After") if response is not None else None
+    if not header:
+        return None
+    if header.strip().isdigit():
+        return float(header)
+    try:
+        return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 def _generator(gen: Generator, rng: random.Random) -> Callable[[float], Any]:
@@ -198,9 +382,12 @@ class SyntheticRows:
         return 0.5
 
 
-def open_source(spec: DatasetSpec) -> RowSource:
+def open_source(spec: DatasetSpec, env: Mapping[str, str] | None = None) -> RowSource:
+    """The spec's source; env holds the settings and API keys an http source's headers name."""
     if isinstance(spec.source, CsvSource):
-        return CsvRows(spec.source)
+        return CsvRows(spec.source, spec)
+    if isinstance(spec.source, JsonlSource):
+        return JsonlRows(spec.source)
     if isinstance(spec.source, HttpSource):
-        return HttpRows(spec.source, spec)
+        return HttpRows(spec.source, spec, env or {})
     return SyntheticRows(spec.source)

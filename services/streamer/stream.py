@@ -21,8 +21,17 @@ from streamlab.specs import DatasetSpec
 from .config import StreamerConfig
 from .kafka_sink import KafkaSink, KafkaUnavailable, KeyPartitions
 from .pacing import Pacer, Rate
-from .records import EpochFormatter, Row, RowError, RowParser, encode_deadletter, encode_row, iso
-from .sources import RowSource, SourceError, open_source
+from .records import (
+    EpochFormatter,
+    RecordFilter,
+    Row,
+    RowError,
+    RowParser,
+    encode_deadletter,
+    encode_row,
+    iso,
+)
+from .sources import RowSource, SourceError, Unreadable, open_source
 from .throughput import Throughput
 
 log = logging.getLogger(__name__)
@@ -45,8 +54,9 @@ class _Pending:
 class Stream:
     def __init__(self, spec: DatasetSpec, config: StreamerConfig, sink: KafkaSink) -> None:
         self.spec, self.config, self.sink = spec, config, sink
-        self.parser = RowParser(spec)
-        self.source: RowSource = open_source(spec)
+        self.parser = RowParser(spec, config.max_source_bytes)
+        self.filter = RecordFilter(getattr(spec.source, "filter", {}))
+        self.source: RowSource = open_source(spec, config.header_env)
         self.pacer = Pacer(Rate(spec.rate.mode, spec.rate.value))
         self.timestamp_mode = spec.timestamp_mode
         self.scale = spec.scale
@@ -65,7 +75,8 @@ class Stream:
         self.partitions = KeyPartitions()
         self._format_epoch = EpochFormatter()
         self._scaled_anchor: tuple[datetime, datetime] | None = None
-        self.counters = {"sent": 0, "acked": 0, "deadlettered": 0, "restarts": 0, "resent": 0}
+        self.counters = {"sent": 0, "acked": 0, "deadlettered": 0, "filtered": 0}
+        self.counters.update(restarts=0, resent=0)
         self._rate_changed_at = time.time()
 
     # --- control (any thread) ---
@@ -141,10 +152,12 @@ class Stream:
                 "rows_acked": self.counters["acked"],
                 "rows_unacked": len(self._unacked) + len(self._resend),
                 "rows_deadlettered": self.counters["deadlettered"],
+                "rows_filtered": self.counters["filtered"],
                 "rows_resent": self.counters["resent"],
                 "restarts": self.counters["restarts"],
                 "loops": self.source.looped,
                 "rate_changed_at": self._rate_changed_at,
+                "source_state": getattr(self.source, "state", None),
             }
 
     # --- the stream's own thread ---
@@ -246,15 +259,20 @@ class Stream:
             self._lock.wait(self.source.wait_hint())
 
     def _peek(self) -> tuple[dict[str, Any], Row] | None:
-        """The next valid row; invalid ones are dead-lettered on the way."""
+        """The next valid row; filtered ones are counted, invalid ones dead-lettered."""
         while self._next is None:
             raw = self.source.next_row()
             if raw is None:
                 return None
-            try:
-                self._next = (raw, self.parser.parse(raw))
-            except RowError as error:
-                self._deadletter(raw, str(error))
+            if isinstance(raw, Unreadable):
+                self._deadletter(raw.record, raw.reason)
+            elif not self.filter.keeps(raw):
+                self.counters["filtered"] += 1
+            else:
+                try:
+                    self._next = (raw, self.parser.parse(raw))
+                except RowError as error:
+                    self._deadletter(raw, str(error))
         return self._next
 
     def _send_row(self, producer: Any, row: Row, now: float) -> None:
@@ -277,7 +295,7 @@ class Stream:
         offset = (original - start_original).total_seconds() / (self.scale or 1.0)
         return self._format_epoch(start_wall + offset)
 
-    def _deadletter(self, raw: dict[str, Any], reason: str) -> None:
+    def _deadletter(self, raw: Any, reason: str) -> None:
         value = encode_deadletter(self.spec.name, raw, reason, datetime.now(UTC))
         self._produce(self.spec.deadletter_topic, None, value, is_row=False)
         self.counters["deadlettered"] += 1

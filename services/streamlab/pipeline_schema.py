@@ -37,7 +37,8 @@ MEASUREMENTS: dict[str, Measurement] = {
             "streamer_stream",
             "streamer",
             "stream",
-            "asked_rows_per_s achieved_rows_per_s rows_sent rows_deadlettered state running",
+            "asked_rows_per_s achieved_rows_per_s rows_sent rows_deadlettered rows_filtered state "
+            "running",
         ),
         # Per topic, from the broker: the sum of the partitions' end offsets.
         _m("kafka_topic", "kafka", "topic dataset kind", "end_offset partitions"),

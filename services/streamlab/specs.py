@@ -7,13 +7,16 @@ the file, the key and what is expected there.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jmespath
 import yaml
+from jmespath.exceptions import JMESPathError
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -21,11 +24,15 @@ FIELD_TYPES = ("float", "int", "bool", "string")
 TIMESTAMP_FORMATS = ("iso8601", "epoch_s", "epoch_ms")
 TIMESTAMP_MODES = ("send_time", "original", "scaled")
 RATE_MODES = ("rows_per_second", "interval_s", "speedup")
-SOURCE_TYPES = ("csv", "http", "synthetic")
+SOURCE_TYPES = ("csv", "jsonl", "http", "synthetic")
+COMPRESSIONS = ("infer", "none", "gzip", "zip", "bz2", "xz")
 GENERATOR_KINDS = ("random_walk", "uniform", "sine", "choice", "counter")
 AGG_FUNCTIONS = ("avg", "min", "max", "sum", "count")
 ALERT_OPERATORS = (">", ">=", "<", "<=", "==", "!=")
-RESERVED_COLUMNS = ("ts", "original_ts", "seq", "sent_ms")
+RESERVED_COLUMNS = ("ts", "original_ts", "seq", "sent_ms", "source")
+# JMESPath nodes that give true or false (a filter must be one of them).
+BOOLEAN_NODES = ("comparator", "and_expression", "or_expression", "not_expression")
+BOOLEAN_FUNCTIONS = ("contains", "starts_with", "ends_with")
 
 
 class SpecError(ValueError):
@@ -50,6 +57,18 @@ class TimestampSpec:
 
 
 @dataclass(frozen=True)
+class Extract:
+    """Where a column's value comes from: a CSV column of another name (`source`), or a
+    JMESPath expression over a JSON record (`path`); neither: the record's key `name`."""
+
+    source: str | None = None
+    path: str | None = None
+
+
+Filter = Mapping[str, Any] | str  # equality per key, or a JMESPath boolean expression
+
+
+@dataclass(frozen=True)
 class RateSpec:
     mode: str  # one of RATE_MODES
     value: float
@@ -57,9 +76,34 @@ class RateSpec:
 
 @dataclass(frozen=True)
 class CsvSource:
+    """Read with pandas, chunk_rows rows at a time (bounded memory for any file size)."""
+
     path: Path
     at_end: str = "loop"  # loop | stop
+    delimiter: str = ","
+    compression: str = "infer"  # one of COMPRESSIONS; infer: from the file name
+    encoding: str = "utf-8"
+    decimal: str = "."
+    thousands: str | None = None
+    comment: str | None = None
+    skiprows: int = 0
+    na_values: tuple[str, ...] = ()
+    chunk_rows: int = 10_000
+    filter: Filter = field(default_factory=dict)
     type: str = "csv"
+
+
+@dataclass(frozen=True)
+class JsonlSource:
+    """One JSON document a line (gzip and the like by name or `compression`); records_path
+    picks the records inside each document."""
+
+    path: Path
+    at_end: str = "loop"
+    compression: str = "infer"
+    records_path: str = ""
+    filter: Filter = field(default_factory=dict)
+    type: str = "jsonl"
 
 
 @dataclass(frozen=True)
@@ -67,9 +111,11 @@ class HttpSource:
     url: str
     poll_interval_s: float = 10.0
     records_path: str = ""
-    filter: Mapping[str, Any] = field(default_factory=dict)
+    filter: Filter = field(default_factory=dict)
     dedupe: bool = True
     timeout_s: float = 5.0
+    headers: Mapping[str, str] = field(default_factory=dict)  # ${VAR} expanded when polling
+    backoff_max_s: float = 300.0
     type: str = "http"
 
 
@@ -88,7 +134,7 @@ class SyntheticSource:
     type: str = "synthetic"
 
 
-Source = CsvSource | HttpSource | SyntheticSource
+Source = CsvSource | JsonlSource | HttpSource | SyntheticSource
 
 
 @dataclass(frozen=True)
@@ -123,6 +169,9 @@ class DatasetSpec:
     autostart: bool
     aggregations: tuple[Aggregation, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    extracts: Mapping[str, Extract] = field(default_factory=dict)  # column -> where from
+    key_path: str | None = None  # the Kafka key by JMESPath, when it is no tag or field
+    keep_source: bool = False  # the record as received travels with the row (`source`)
 
     @property
     def raw_topic(self) -> str:
@@ -169,12 +218,11 @@ def parse_spec(document: Any, file: Path, env: Mapping[str, str]) -> DatasetSpec
     reader.only_keys(doc, "(top level)", _TOP_KEYS)
     name = reader.name(doc.get("name"), "name")
     source = _parse_source(reader, doc.get("source"))
-    fields = _parse_fields(reader, doc.get("fields"))
-    tags = tuple(reader.name(t, f"tags[{i}]") for i, t in enumerate(doc.get("tags") or []))
-    timestamp = _parse_timestamp(reader, doc.get("timestamp"), source)
-    key = doc.get("key")
-    if key is not None:
-        reader.check(key in tags or key in {f.name for f in fields}, "key", "a tag or field name")
+    extracts: dict[str, Extract] = {}
+    fields = _parse_fields(reader, doc.get("fields"), source, extracts)
+    tags = _parse_tags(reader, doc.get("tags"), source, extracts)
+    timestamp = _parse_timestamp(reader, doc.get("timestamp"), source, extracts)
+    key, key_path = _parse_key(reader, doc.get("key"), tags, fields, source)
     _check_columns(reader, tags, fields, timestamp)
     replay = reader.mapping(doc.get("replay") or {}, "replay")
     reader.only_keys(replay, "replay", ("timestamps", "speedup"))
@@ -203,6 +251,9 @@ def parse_spec(document: Any, file: Path, env: Mapping[str, str]) -> DatasetSpec
         autostart=reader.boolean(doc.get("autostart", True), "autostart"),
         aggregations=_parse_aggregations(reader, doc.get("aggregations"), fields),
         alerts=_parse_alerts(reader, doc.get("alerts"), fields),
+        extracts=extracts,
+        key_path=key_path,
+        keep_source=reader.boolean(doc.get("keep_source", False), "keep_source"),
     )
     _check_synthetic(reader, spec)
     return spec
@@ -222,6 +273,7 @@ _TOP_KEYS = (
     "autostart",
     "aggregations",
     "alerts",
+    "keep_source",
 )
 
 
@@ -269,6 +321,28 @@ class _Reader:
             raise self.fail(key, f"expected true or false, got {value!r}")
         return value
 
+    def count(self, value: Any, key: str) -> int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        if not ok:
+            raise self.fail(key, f"expected a whole number, 0 or more, got {value!r}")
+        return value
+
+    def optional_text(self, value: Any, key: str) -> str | None:
+        return None if value is None else self.text(value, key)
+
+    def jmespath(self, value: Any, key: str) -> str:
+        """A JMESPath expression that compiles (the jmespath package: jmespath.org)."""
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"expected a JMESPath expression, got {value!r}")
+        try:
+            jmespath.compile(value)
+        except JMESPathError as error:
+            message = str(error).splitlines()[0]
+            raise self.fail(
+                key, f"expected a JMESPath expression (jmespath.org), got {value!r}: {message}"
+            ) from None
+        return value
+
     def expand(self, value: str, key: str) -> str:
         """${VAR} and ${VAR:-default} from the settings, so a spec can name a setting."""
 
@@ -288,27 +362,134 @@ def _parse_source(r: _Reader, value: Any) -> Source:
     kind = src.get("type")
     r.check(kind in SOURCE_TYPES, "source.type", f"one of {SOURCE_TYPES}")
     if kind == "csv":
-        r.only_keys(src, "source", ("type", "path", "at_end"))
-        path = r.file.parent / r.text(src.get("path"), "source.path")
-        if not path.is_file():
-            raise r.fail("source.path", f"file not found: {path}")
-        at_end = src.get("at_end", "loop")
-        r.check(at_end in ("loop", "stop"), "source.at_end", "loop or stop")
-        return CsvSource(path=path, at_end=at_end)
+        return _parse_csv(r, src)
+    if kind == "jsonl":
+        return _parse_jsonl(r, src)
     if kind == "http":
-        allowed = ("type", "url", "poll_interval_s", "records_path", "filter", "dedupe")
-        r.only_keys(src, "source", (*allowed, "timeout_s"))
-        url = r.text(src.get("url"), "source.url")
-        r.check(url.startswith(("http://", "https://")), "source.url", "an http(s):// URL")
-        return HttpSource(
-            url=url,
-            poll_interval_s=r.positive(src.get("poll_interval_s", 10), "source.poll_interval_s"),
-            records_path=str(src.get("records_path", "")),
-            filter=r.mapping(src.get("filter") or {}, "source.filter"),
-            dedupe=r.boolean(src.get("dedupe", True), "source.dedupe"),
-            timeout_s=r.positive(src.get("timeout_s", 5), "source.timeout_s"),
-        )
+        return _parse_http(r, src)
     return _parse_synthetic(r, src)
+
+
+_CSV_KEYS = ("type", "path", "at_end", "delimiter", "compression", "encoding", "decimal",
+             "thousands", "comment", "skiprows", "na_values", "chunk_rows", "filter")  # fmt: skip
+
+
+def _data_file(r: _Reader, src: dict[str, Any]) -> Path:
+    path = r.file.parent / r.text(src.get("path"), "source.path")
+    if not path.is_file():
+        raise r.fail("source.path", f"file not found: {path}")
+    return path
+
+
+def _at_end(r: _Reader, src: dict[str, Any]) -> str:
+    at_end = src.get("at_end", "loop")
+    r.check(at_end in ("loop", "stop"), "source.at_end", "loop or stop")
+    return at_end
+
+
+def _compression(r: _Reader, src: dict[str, Any]) -> str:
+    compression = src.get("compression", "infer")
+    r.check(
+        compression in COMPRESSIONS,
+        "source.compression",
+        f"one of {COMPRESSIONS} (infer: from the file name's .gz, .zip, .bz2 or .xz)",
+    )
+    return compression
+
+
+def _one_char(r: _Reader, value: Any, key: str) -> str | None:
+    if value is None:
+        return None
+    r.check(isinstance(value, str) and len(value) == 1, key, f"one character, got {value!r}")
+    return value
+
+
+def _parse_csv(r: _Reader, src: dict[str, Any]) -> CsvSource:
+    r.only_keys(src, "source", _CSV_KEYS)
+    delimiter = src.get("delimiter", ",")
+    ok = isinstance(delimiter, str) and (len(delimiter) == 1 or delimiter == "\\t")
+    r.check(ok, "source.delimiter", f"one character such as ',' ';' or a tab, got {delimiter!r}")
+    encoding = r.text(src.get("encoding", "utf-8"), "source.encoding")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise r.fail(
+            "source.encoding", f"a known encoding (utf-8, latin-1, cp1252...), got {encoding!r}"
+        ) from None
+    na_values = src.get("na_values") or []
+    r.check(isinstance(na_values, list), "source.na_values", "a list of strings read as missing")
+    return CsvSource(
+        path=_data_file(r, src),
+        at_end=_at_end(r, src),
+        delimiter="\t" if delimiter == "\\t" else delimiter,
+        compression=_compression(r, src),
+        encoding=encoding,
+        decimal=_one_char(r, src.get("decimal", "."), "source.decimal") or ".",
+        thousands=_one_char(r, src.get("thousands"), "source.thousands"),
+        comment=_one_char(r, src.get("comment"), "source.comment"),
+        skiprows=r.count(src.get("skiprows", 0), "source.skiprows"),
+        na_values=tuple(str(v) for v in na_values),
+        chunk_rows=int(r.positive(src.get("chunk_rows", 10_000), "source.chunk_rows")),
+        filter=_parse_filter(r, src.get("filter")),
+    )
+
+
+def _parse_jsonl(r: _Reader, src: dict[str, Any]) -> JsonlSource:
+    r.only_keys(src, "source", ("type", "path", "at_end", "compression", "records_path", "filter"))
+    records_path = src.get("records_path")
+    return JsonlSource(
+        path=_data_file(r, src),
+        at_end=_at_end(r, src),
+        compression=_compression(r, src),
+        records_path=""
+        if records_path is None
+        else r.jmespath(records_path, "source.records_path"),
+        filter=_parse_filter(r, src.get("filter")),
+    )
+
+
+def _parse_http(r: _Reader, src: dict[str, Any]) -> HttpSource:
+    allowed = ("type", "url", "poll_interval_s", "records_path", "filter", "dedupe")
+    r.only_keys(src, "source", (*allowed, "timeout_s", "headers", "backoff_max_s"))
+    url = r.text(src.get("url"), "source.url")
+    r.check(url.startswith(("http://", "https://")), "source.url", "an http(s):// URL")
+    records_path = src.get("records_path")
+    headers = r.mapping(src.get("headers") or {}, "source.headers")
+    for name, header in headers.items():
+        r.check(isinstance(header, str), f"source.headers.{name}", "a string (may name ${VAR})")
+    return HttpSource(
+        url=url,
+        poll_interval_s=r.positive(src.get("poll_interval_s", 10), "source.poll_interval_s"),
+        records_path=""
+        if records_path is None
+        else r.jmespath(records_path, "source.records_path"),
+        filter=_parse_filter(r, src.get("filter")),
+        dedupe=r.boolean(src.get("dedupe", True), "source.dedupe"),
+        timeout_s=r.positive(src.get("timeout_s", 5), "source.timeout_s"),
+        headers={str(k): v for k, v in headers.items()},
+        backoff_max_s=r.positive(src.get("backoff_max_s", 300), "source.backoff_max_s"),
+    )
+
+
+def _parse_filter(r: _Reader, value: Any) -> Filter:
+    """A mapping (each key equals its value) or a JMESPath expression giving true/false."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    expression = r.jmespath(value, "source.filter")
+    root = jmespath.compile(expression).parsed
+    boolean = root["type"] in BOOLEAN_NODES or (
+        root["type"] == "function_expression" and root["value"] in BOOLEAN_FUNCTIONS
+    )
+    r.check(
+        boolean,
+        "source.filter",
+        f"a JMESPath expression that gives true or false, such as "
+        f"\"contains(['16107', '32017'], stationCode)\" or \"temp > `20` && ok\"; "
+        f"{value!r} gives a value, not true or false (or use a mapping of key: value)",
+    )
+    return expression
 
 
 def _parse_synthetic(r: _Reader, src: dict[str, Any]) -> SyntheticSource:
@@ -332,7 +513,33 @@ def _parse_synthetic(r: _Reader, src: dict[str, Any]) -> SyntheticSource:
     return SyntheticSource(tag_values, generators, int(src.get("seed", 0)), rows)
 
 
-def _parse_fields(r: _Reader, value: Any) -> tuple[FieldSpec, ...]:
+def _extract(
+    r: _Reader, decl: dict[str, Any], key: str, source: Source, name: str
+) -> Extract | None:
+    """The column's `source` (csv) or `path` (jsonl, http), checked against the source."""
+    column, path = decl.get("source"), decl.get("path")
+    if column is not None:
+        r.check(
+            source.type == "csv",
+            f"{key}.source",
+            f"`source` (a CSV column name) on a csv source only; a {source.type} source "
+            "reaches into its records with `path` (JMESPath)",
+        )
+        return Extract(source=r.text(column, f"{key}.source"))
+    if path is not None:
+        r.check(
+            source.type in ("jsonl", "http"),
+            f"{key}.path",
+            f"`path` (JMESPath) on a jsonl or http source only; a {source.type} source's "
+            f'rows are flat: name the CSV column with `source: "..."` instead',
+        )
+        return Extract(path=r.jmespath(path, f"{key}.path"))
+    return None
+
+
+def _parse_fields(
+    r: _Reader, value: Any, source: Source, extracts: dict[str, Extract]
+) -> tuple[FieldSpec, ...]:
     raw = r.mapping(value, "fields")
     r.check(bool(raw), "fields", "at least one field")
     fields = []
@@ -342,20 +549,59 @@ def _parse_fields(r: _Reader, value: Any) -> tuple[FieldSpec, ...]:
         if isinstance(declared, str):
             declared = {"type": declared}
         decl = r.mapping(declared, key)
-        r.only_keys(decl, key, ("type", "optional"))
+        r.only_keys(decl, key, ("type", "optional", "source", "path"))
         r.check(decl.get("type") in FIELD_TYPES, f"{key}.type", f"one of {FIELD_TYPES}")
         optional = r.boolean(decl.get("optional", False), f"{key}.optional")
         fields.append(FieldSpec(name, decl["type"], optional))
+        if (extract := _extract(r, decl, key, source, name)) is not None:
+            extracts[name] = extract
     return tuple(fields)
 
 
-def _parse_timestamp(r: _Reader, value: Any, source: Source) -> TimestampSpec | None:
+def _parse_tags(
+    r: _Reader, value: Any, source: Source, extracts: dict[str, Extract]
+) -> tuple[str, ...]:
+    """Tags: names, or mappings {name, source | path}."""
+    r.check(isinstance(value or [], list), "tags", "a list of tag names")
+    tags = []
+    for i, item in enumerate(value or []):
+        key = f"tags[{i}]"
+        if isinstance(item, dict):
+            r.only_keys(item, key, ("name", "source", "path"))
+            name = r.name(item.get("name"), f"{key}.name")
+            if (extract := _extract(r, item, key, source, name)) is not None:
+                extracts[name] = extract
+        else:
+            name = r.name(item, key)
+        tags.append(name)
+    return tuple(tags)
+
+
+def _parse_key(
+    r: _Reader, value: Any, tags, fields, source: Source
+) -> tuple[str | None, str | None]:
+    """The Kafka key: a tag or field name, or {path: JMESPath} over the record."""
     if value is None:
-        r.check(source.type == "synthetic", "timestamp", "a timestamp mapping for csv/http data")
+        return None, None
+    if isinstance(value, dict):
+        r.only_keys(value, "key", ("path",))
+        r.check(source.type in ("jsonl", "http"), "key.path", "a jsonl or http source")
+        return None, r.jmespath(value.get("path"), "key.path")
+    r.check(value in tags or value in {f.name for f in fields}, "key", "a tag or field name")
+    return value, None
+
+
+def _parse_timestamp(
+    r: _Reader, value: Any, source: Source, extracts: dict[str, Extract]
+) -> TimestampSpec | None:
+    if value is None:
+        r.check(source.type == "synthetic", "timestamp", "a timestamp mapping for file/http data")
         return None
     ts = r.mapping(value, "timestamp")
-    r.only_keys(ts, "timestamp", ("column", "format"))
+    r.only_keys(ts, "timestamp", ("column", "format", "source", "path"))
     column = r.name(ts.get("column"), "timestamp.column")
+    if (extract := _extract(r, ts, "timestamp", source, column)) is not None:
+        extracts[column] = extract
     fmt = r.text(ts.get("format"), "timestamp.format")
     ok = fmt in TIMESTAMP_FORMATS or "%" in fmt
     r.check(

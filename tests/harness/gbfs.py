@@ -19,17 +19,24 @@ def station_status(stations: list[dict[str, Any]], last_updated: int) -> dict[st
 
 
 class GbfsFeed:
-    """Serves whatever document `self.document` holds; `self.status` forces an HTTP error."""
+    """Serves whatever document `self.document` holds; `self.status` forces an HTTP error,
+    `self.headers` adds response headers (Retry-After); `self.seen_headers` holds the last
+    request's headers."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: Any) -> None:
         self.document, self.status, self.requests = document, 200, 0
+        self.headers: dict[str, str] = {}
+        self.seen_headers: dict[str, str] = {}
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 feed.requests += 1
+                feed.seen_headers = dict(self.headers.items())
                 body = json.dumps(feed.document).encode()
                 self.send_response(feed.status)
+                for name, value in feed.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -371,9 +371,10 @@ def test_pipeline_dashboard_panels() -> None:
     assert set(FIELD.findall(rate)) == {"asked_rows_per_s", "achieved_rows_per_s"}
     sources = by_title["Sources"]
     assert sources["type"] == "stat" and "source_status" in sources["targets"][0]["query"]
-    dead = [t["query"] for t in by_title["Dead letters"]["targets"]]
+    dead = [t["query"] for t in by_title["Dead letters and filtered rows"]["targets"]]
     assert [MEASUREMENT.findall(q) for q in dead] == [["streamer_stream"], ["kafka_topic"]]
     assert 'r.kind == "deadletter"' in dead[1]
+    assert set(FIELD.findall(dead[0])) == {"rows_deadlettered", "rows_filtered"}
     for panel in panels(model):
         assert panel["type"] == "row" or panel["description"], panel["title"]
 

@@ -34,7 +34,7 @@ def _stream(name: str, mode: str, value: float, per_s: float | None, state: str)
         "name": name, "state": state, "error": None,
         "rate": {"mode": mode, "value": value, "rows_per_second": per_s},
         "achieved_rows_per_second": 12.5, "rows_sent": 100, "rows_acked": 99,
-        "rows_deadlettered": 3, "topic": f"{name}.raw",
+        "rows_deadlettered": 3, "rows_filtered": 7, "topic": f"{name}.raw",
     }  # fmt: skip
 
 
@@ -88,7 +88,7 @@ def test_streamer_points_per_stream() -> None:
     fields = {p.tags["stream"]: p.fields for p in points}
     assert fields["weather"] == {
         "asked_rows_per_s": 200.0, "achieved_rows_per_s": 12.5, "rows_sent": 100,
-        "rows_deadlettered": 3, "state": "running", "running": 1,
+        "rows_deadlettered": 3, "rows_filtered": 7, "state": "running", "running": 1,
     }  # fmt: skip
     assert (fields["temps"]["asked_rows_per_s"], fields["temps"]["running"]) == (0.5, 0)
     # Speed-up mode: the data sets the pace, no asked rows/s.

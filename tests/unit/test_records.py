@@ -112,3 +112,78 @@ def test_epoch_formatter_matches_iso() -> None:
     fmt = EpochFormatter()
     for epoch in (0.0, 1_795_000_000.123456, 1_795_000_000.999999, 1_795_000_001.5):
         assert fmt(epoch) == iso(datetime.fromtimestamp(epoch, UTC))
+
+
+def _nested_spec(tmp_path: Path, **top: object):
+    from streamlab.specs import parse_spec
+
+    (tmp_path / "x.jsonl").write_text("{}\n")
+    document = {
+        "name": "stops", "source": {"type": "jsonl", "path": "x.jsonl"},
+        "tags": [{"name": "line", "path": "Journey.LineRef.value"}],
+        "fields": {
+            "aimed": {"type": "string", "path": "Journey.Call.Aimed"},
+            "status": {"type": "string", "path": "Journey.Call.Status", "optional": True},
+        },
+        "timestamp": {"column": "recorded", "path": "RecordedAtTime", "format": "iso8601"},
+        **top,
+    }  # fmt: skip
+    return parse_spec(document, tmp_path / "stops.yaml", {})
+
+
+VISIT = {
+    "RecordedAtTime": "2024-03-01T08:00:00Z",
+    "Journey": {"LineRef": {"value": "C01742"}, "Call": {"Aimed": "2024-03-01T08:05:00Z"}},
+}
+
+
+def test_paths_reach_into_nested_records(tmp_path: Path) -> None:
+    row = RowParser(_nested_spec(tmp_path)).parse(VISIT)
+    assert row.tags == {"line": "C01742"}
+    assert row.fields == {"aimed": "2024-03-01T08:05:00Z"}  # status optional, absent
+    assert row.original_time == datetime(2024, 3, 1, 8, tzinfo=UTC) and row.source is None
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({**VISIT, "Journey": {"Call": {"Aimed": "x"}}},
+         "tag 'line' is missing: path 'Journey.LineRef.value' found nothing"),
+        ({**VISIT, "Journey": {"LineRef": {"value": "C1"}}},
+         "field 'aimed' is missing: path 'Journey.Call.Aimed' found nothing"),
+        ({"Journey": VISIT["Journey"]},
+         "timestamp column 'recorded' is missing: path 'RecordedAtTime' found nothing"),
+        (["not", "an", "object"], "the record is not a JSON object"),
+    ],
+)  # fmt: skip
+def test_a_path_that_finds_nothing_is_the_reason(tmp_path: Path, record, reason) -> None:
+    with pytest.raises(RowError) as caught:
+        RowParser(_nested_spec(tmp_path)).parse(record)
+    assert str(caught.value) == reason
+
+
+def test_keep_source_carries_the_record_up_to_its_limit(tmp_path: Path) -> None:
+    spec = _nested_spec(tmp_path, keep_source=True, key={"path": "Journey.LineRef.value"})
+    row = RowParser(spec, max_source_bytes=4096).parse(VISIT)
+    assert json.loads(row.source) == VISIT and row.key == "C01742"
+    message = json.loads(encode_row(row, 3, "2026-01-01T00:00:00.000000Z", 1))
+    assert json.loads(message["source"]) == VISIT
+    with pytest.raises(RowError, match=r"over keep_source's limit of 50: raise STREAMER_MAX_SO"):
+        RowParser(spec, max_source_bytes=50).parse(VISIT)
+
+
+def test_a_csv_column_of_another_name(tmp_path: Path) -> None:
+    from streamlab.specs import parse_spec
+
+    (tmp_path / "x.csv").write_text("a\n")
+    spec = parse_spec(
+        {"name": "m", "source": {"type": "csv", "path": "x.csv"}, "tags": ["station"],
+         "fields": {"temp_c": {"type": "float", "source": "T (°C)"}},
+         "timestamp": {"column": "t", "format": "%Y%m%d%H", "source": "AAAAMMJJHH"}},
+        tmp_path / "m.yaml", {},
+    )  # fmt: skip
+    row = RowParser(spec).parse({"station": "0031", "T (°C)": 12.5, "AAAAMMJJHH": "2024010112"})
+    assert row.fields == {"temp_c": 12.5}
+    assert row.original_time == datetime(2024, 1, 1, 12, tzinfo=UTC)
+    with pytest.raises(RowError, match=r"field 'temp_c' is missing \(CSV column 'T \(°C\)'\)"):
+        RowParser(spec).parse({"station": "0031", "AAAAMMJJHH": "2024010112"})

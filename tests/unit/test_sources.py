@@ -1,15 +1,31 @@
-"""Sources: CSV replay, HTTP polling (against a local feed over real HTTP), synthetic rows."""
+"""Sources: CSV replay (pandas dialects), JSON Lines, HTTP polling (against a local feed
+over real HTTP: paths, headers, back-off), synthetic rows."""
 
 from __future__ import annotations
 
+import bz2
 import dataclasses
+import gzip
+import json
+import lzma
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from harness.gbfs import GbfsFeed, station_status
-from streamer.sources import CsvRows, HttpRows, SourceError, SyntheticRows, records_at
-from streamlab.specs import CsvSource, load_spec
+from streamer.records import RecordFilter
+from streamer.sources import (
+    CsvRows,
+    HttpRows,
+    JsonlRows,
+    SourceError,
+    SyntheticRows,
+    Unreadable,
+    records_at,
+)
+from streamlab.specs import CsvSource, JsonlSource, load_spec, parse_spec
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 
@@ -38,16 +54,131 @@ def _drain(source) -> list[dict]:
     return rows
 
 
+def _spec(tmp: Path, source: dict, fields: dict, tags: list | None = None, **more):
+    document = {"name": "x", "source": source, "fields": fields, "tags": tags or [], **more}
+    if source["type"] != "synthetic" and "timestamp" not in more:
+        document["timestamp"] = {"column": "t", "format": "epoch_s"}
+    return parse_spec(document, tmp / "x.yaml", {})
+
+
+def _csv(tmp: Path, source: CsvSource, fields: dict | None = None) -> CsvRows:
+    document = {"type": "csv", "path": source.path.name}
+    spec = _spec(tmp, document, fields or {"b": "string"})
+    return CsvRows(source, spec)
+
+
 def test_csv_loops_or_stops(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("a,b\n1,2\n3,4\n")
-    stop = CsvRows(CsvSource(path, at_end="stop"))
+    stop = _csv(tmp_path, CsvSource(path, at_end="stop"))
     assert _drain(stop) == [{"a": "1", "b": "2"}, {"a": "3", "b": "4"}] and stop.finished
-    loop = CsvRows(CsvSource(path, at_end="loop"))
+    loop = _csv(tmp_path, CsvSource(path, at_end="loop"))
     assert [loop.next_row()["a"] for _ in range(5)] == ["1", "3", "1", "3", "1"]
     assert loop.looped == 2 and not loop.finished
     stop.rewind()
     assert stop.next_row() == {"a": "1", "b": "2"}
+
+
+def test_csv_dialect_through_pandas(tmp_path: Path) -> None:
+    """Météo-France's layout: semicolons, gzip, decimal commas, empty values, a comment
+    and a preamble line, latin-1, a column name that is no field name."""
+    text = (
+        "exported by hand\n"
+        "NUM_POSTE;T (°C);RR1;NOTE\n"
+        "# a comment line\n"
+        "0031;12,5;;ok\n"
+        "0032;1.234,5;mq;été\n"
+        "0033;warm;0,2;x\n"
+    )
+    path = tmp_path / "meteo.csv.gz"
+    path.write_bytes(gzip.compress(text.encode("latin-1")))
+    config = CsvSource(
+        path, at_end="stop", delimiter=";", encoding="latin-1", decimal=",", thousands=".",
+        comment="#", skiprows=1, na_values=("mq",), chunk_rows=2,
+    )  # fmt: skip
+    fields = {"temp_c": {"type": "float", "source": "T (°C)"}, "rr1": "float"}
+    rows = _drain(_csv(tmp_path, config, fields))
+    assert [r["NUM_POSTE"] for r in rows] == ["0031", "0032", "0033"]  # text: zeros kept
+    assert [r["T (°C)"] for r in rows] == [12.5, 1234.5, "warm"]  # "warm": dead-lettered later
+    assert [r["NOTE"] for r in rows] == ["ok", "été", "x"]
+    assert rows[1]["RR1"] is None  # na_values
+
+
+@pytest.mark.parametrize("suffix", [".bz2", ".xz", ".zip", ".csv"])
+def test_csv_compression_is_inferred_from_the_name(tmp_path: Path, suffix: str) -> None:
+    data = b"a,b\n1,2\n"
+    path = tmp_path / f"data{suffix}"
+    if suffix == ".bz2":
+        path.write_bytes(bz2.compress(data))
+    elif suffix == ".xz":
+        path.write_bytes(lzma.compress(data))
+    elif suffix == ".zip":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("data.csv", data)
+    else:
+        path.write_bytes(data)
+    assert _drain(_csv(tmp_path, CsvSource(path, at_end="stop"))) == [{"a": "1", "b": "2"}]
+
+
+def _jsonl(tmp: Path, lines: list[str], records_path: str = "", at_end: str = "stop"):
+    path = tmp / "x.jsonl.gz"
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+    return JsonlRows(JsonlSource(path, at_end=at_end, records_path=records_path))
+
+
+def test_jsonl_reads_records_inside_each_document(tmp_path: Path) -> None:
+    doc = lambda *ids: json.dumps({"d": {"v": [{"s": [{"id": i}]} for i in ids]}})  # noqa: E731
+    source = _jsonl(tmp_path, [doc(1, 2), "", doc(3), "not json", '{"d": {}}'], "d.v[].s[]")
+    rows = _drain(source)
+    assert rows[:3] == [{"id": 1}, {"id": 2}, {"id": 3}] and source.finished
+    bad, missing = rows[3:]
+    assert isinstance(bad, Unreadable) and bad.reason.startswith("line 4: not JSON")
+    assert isinstance(missing, Unreadable)
+    assert missing.reason == "line 5: records_path 'd.v[].s[]' found no list"
+    looping = _jsonl(tmp_path, [doc(1), doc(2)], "d.v[].s[]", at_end="loop")
+    assert [looping.next_row()["id"] for _ in range(5)] == [1, 2, 1, 2, 1]
+
+
+def test_filters_by_equality_or_jmespath() -> None:
+    assert RecordFilter({"is_installed": 1}).keeps({"is_installed": 1})
+    assert not RecordFilter({"is_installed": 1}).keeps({"is_installed": 0})
+    codes = RecordFilter("contains(['16107', '32017'], stationCode)")
+    assert codes.keeps({"stationCode": "16107"}) and not codes.keeps({"stationCode": "1"})
+    assert not codes.keeps({})  # no stationCode: contains() of null is not true
+    compare = RecordFilter("num_bikes_available > `3` && is_renting == `1`")
+    assert compare.keeps({"num_bikes_available": 5, "is_renting": 1})
+    assert not compare.keeps({"num_bikes_available": 5, "is_renting": 0})
+
+
+def test_http_sends_the_specs_headers_with_keys_from_the_env(tmp_path: Path) -> None:
+    with GbfsFeed({"results": [{"t": 1, "v": 2}]}) as feed:
+        source = {"type": "http", "url": feed.url, "records_path": "results"}
+        source["headers"] = {"apikey": "${IDFM_API_KEY}", "Accept": "application/json"}
+        spec = _spec(tmp_path, source, {"v": "int"})
+        rows = _drain(HttpRows(spec.source, spec, {"IDFM_API_KEY": "k-123"}))
+        sent = {name.lower(): value for name, value in feed.seen_headers.items()}
+        assert rows == [{"t": 1, "v": 2}] and sent["apikey"] == "k-123"
+        with pytest.raises(SourceError, match=r"needs \$\{IDFM_API_KEY\}: add IDFM_API_KEY="):
+            HttpRows(spec.source, spec, {}).next_row()
+
+
+def test_http_backs_off_on_429_and_5xx_and_says_when_it_tries_again(tmp_path: Path) -> None:
+    with GbfsFeed({"results": [{"t": 1, "v": 2}]}) as feed:
+        source = {"type": "http", "url": feed.url, "records_path": "results"}
+        source.update(poll_interval_s=1, backoff_max_s=3)
+        spec = _spec(tmp_path, source, {"v": "int"})
+        http = HttpRows(spec.source, spec, {})
+        feed.status = 503
+        with pytest.raises(SourceError, match="answered 503; next try in 2 s"):
+            http.next_row()
+        assert http.next_row() is None and feed.requests == 1  # waits, no second request
+        state = http.state
+        assert (state["state"], state["failures"]) == ("backing_off", 1)
+        assert 1.5 < state["next_try_at"] - time.time() <= 2
+        feed.status, feed.headers = 429, {"Retry-After": "7"}
+        http._next_poll = 0.0  # the test does not wait the 2 s
+        with pytest.raises(SourceError, match="answered 429; next try in 7 s"):
+            http.next_row()
 
 
 def test_http_polls_filters_and_dedupes() -> None:
@@ -56,8 +187,9 @@ def test_http_polls_filters_and_dedupes() -> None:
     )
     with GbfsFeed(doc) as feed:
         spec, config = _bikes(feed.url)
-        source = HttpRows(config, spec)
-        assert [r["station_id"] for r in _drain(source)] == ["a", "b"]
+        source = HttpRows(config, spec, {})
+        keep = RecordFilter(config.filter)
+        assert [r["station_id"] for r in _drain(source) if keep.keeps(r)] == ["a", "b"]
         # The next poll: only station a reported again.
         feed.document = station_status([_station("a", 130, bikes=5), _station("b", 100)], 130)
         rows = _drain(source)
@@ -68,7 +200,7 @@ def test_http_polls_filters_and_dedupes() -> None:
 def test_http_waits_for_the_poll_interval() -> None:
     with GbfsFeed(station_status([_station("a", 1)], 1)) as feed:
         spec, config = _bikes(feed.url, poll=60)
-        source = HttpRows(config, spec)
+        source = HttpRows(config, spec, {})
         assert len(_drain(source)) == 1
         assert source.next_row() is None and feed.requests == 1
         assert 0 < source.wait_hint() <= 0.5
@@ -79,16 +211,17 @@ def test_http_errors_raise_source_error() -> None:
         spec, config = _bikes(feed.url)
         feed.status = 503
         with pytest.raises(SourceError, match="503"):
-            HttpRows(config, spec).next_row()
+            HttpRows(config, spec, {}).next_row()
         feed.status = 200
         feed.document = {"data": {}}
-        with pytest.raises(SourceError, match="key 'stations' not found"):
-            HttpRows(config, spec).next_row()
+        with pytest.raises(SourceError, match=r"'data\.stations' does not lead to a list"):
+            HttpRows(config, spec, {}).next_row()
 
 
 def test_records_at() -> None:
     assert records_at({"a": {"b": [1]}}, "a.b") == [1]
     assert records_at([1, 2], "") == [1, 2]
+    assert records_at({"a": [{"b": [1, 2]}, {"b": [3]}]}, "a[].b[]") == [1, 2, 3]
     with pytest.raises(SourceError, match="does not lead to a list"):
         records_at({"a": 1}, "a")
 

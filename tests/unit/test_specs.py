@@ -100,3 +100,68 @@ def test_duplicate_names_rejected(tmp_path: Path) -> None:
     (tmp_path / "copy.yaml").write_text(first.read_text())
     with pytest.raises(SpecError, match="already used"):
         load_specs(tmp_path)
+
+
+JSON_SOURCE = {"type": "jsonl", "path": "x.jsonl"}
+STATUS_FILTER = "contains(['16107', '32017'], stationCode)"
+
+
+def _v2(tmp_path: Path, source: dict, **top: object) -> Path:
+    """A spec over a JSON Lines (or other) source, with the given top-level keys."""
+    (tmp_path / "x.jsonl").write_text('{"a": 1}\n')
+    (tmp_path / "x.csv").write_text("a\n1\n")
+    document = {
+        "name": "x", "source": source, "tags": ["station"],
+        "fields": {"bikes": "int"}, "timestamp": {"column": "t", "format": "epoch_s"},
+        **top,
+    }  # fmt: skip
+    file = tmp_path / "v2.yaml"
+    file.write_text(yaml.safe_dump(document))
+    return file
+
+
+@pytest.mark.parametrize(
+    ("source", "top", "key", "expected"),
+    [
+        ({**JSON_SOURCE, "records_path": "a.[b"}, {}, "source.records_path", "JMESPath"),
+        ({**JSON_SOURCE, "compression": "rar"}, {}, "source.compression", "infer: from the file"),
+        ({"type": "csv", "path": "x.csv"}, {"fields": {"bikes": {"type": "int", "path": "a.b"}}},
+         "fields.bikes.path", "name the CSV column with `source"),
+        (JSON_SOURCE, {"fields": {"bikes": {"type": "int", "source": "Bikes (n)"}}},
+         "fields.bikes.source", "reaches into its records with `path`"),
+        ({**JSON_SOURCE, "filter": "stationCode"}, {}, "source.filter", "gives true or false"),
+        ({**JSON_SOURCE, "filter": "length(@)"}, {}, "source.filter", "gives true or false"),
+        ({**JSON_SOURCE, "filter": "a ==="}, {}, "source.filter", "JMESPath"),
+        ({"type": "csv", "path": "x.csv", "delimiter": ";;"}, {}, "source.delimiter",
+         "one character"),
+        ({"type": "csv", "path": "x.csv", "encoding": "klingon"}, {}, "source.encoding",
+         "a known encoding"),
+        ({"type": "csv", "path": "x.csv", "skiprows": -1}, {}, "source.skiprows", "whole number"),
+        ({"type": "http", "url": "http://x", "headers": {"apikey": 5}}, {}, "source.headers.apikey",
+         "a string"),
+        (JSON_SOURCE, {"tags": [{"name": "station", "path": "a[0"}]}, "tags[0].path", "JMESPath"),
+        (JSON_SOURCE, {"timestamp": {"column": "t", "format": "epoch_s", "path": ""}},
+         "timestamp.path", "JMESPath"),
+        ({"type": "csv", "path": "x.csv"}, {"key": {"path": "a"}}, "key.path", "jsonl or http"),
+        (JSON_SOURCE, {"keep_source": "yes"}, "keep_source", "true or false"),
+    ],
+)  # fmt: skip
+def test_v2_mistakes_name_file_key_and_fix(tmp_path, source, top, key, expected) -> None:
+    file = _v2(tmp_path, source, **top)
+    with pytest.raises(SpecError) as caught:
+        load_spec(file)
+    assert (caught.value.file, caught.value.key) == (str(file), key)
+    assert expected in caught.value.expected, caught.value.expected
+    assert str(file) in str(caught.value)
+
+
+def test_v2_keys_are_read(tmp_path: Path) -> None:
+    fields = {"bikes": {"type": "int", "path": "counts[?kind=='all'].n | [0]"}}
+    tags = [{"name": "station", "path": "code"}]
+    source = {"type": "jsonl", "path": "x.jsonl", "records_path": "d.s[]", "filter": STATUS_FILTER}
+    file = _v2(tmp_path, source, fields=fields, tags=tags, keep_source=True, key={"path": "id"})
+    spec = load_spec(file)
+    assert spec.source.records_path == "d.s[]" and spec.source.filter == STATUS_FILTER
+    assert spec.extracts["bikes"].path == "counts[?kind=='all'].n | [0]"
+    assert spec.extracts["station"].path == "code" and spec.tags == ("station",)
+    assert spec.keep_source and spec.key_path == "id" and spec.key is None

@@ -26,6 +26,7 @@ def _stream_point(stream: dict[str, Any]) -> Point:
             "achieved_rows_per_s": float(stream["achieved_rows_per_second"]),
             "rows_sent": int(stream["rows_sent"]),
             "rows_deadlettered": int(stream["rows_deadlettered"]),
+            "rows_filtered": int(stream["rows_filtered"]),
             "state": str(stream["state"]),
             "running": 1 if stream["state"] == "running" else 0,
         },
