@@ -8,6 +8,8 @@ batch is stored before it goes on (the Spark job commits a micro-batch only afte
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -16,9 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.rest import ApiException
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
+# InfluxDB's answer to a batch some of whose points are older than the bucket's retention:
+# it stores the others and says how many it dropped.
+_RETENTION_DROPPED = re.compile(r"outside retention policy.*?dropped=(\d+)", re.S)
 
 # Rows of one series within the same microsecond stay distinct points: the time in ns is
 # the microsecond timestamp plus seq modulo 1000. The same row always maps to the same
@@ -92,12 +100,29 @@ class InfluxWriter:
         self._api = self._client.write_api(write_options=SYNCHRONOUS)
 
     def write_points(self, points: Iterable[Point | None]) -> int:
-        """Writes the points (None ones skipped); returns how many."""
+        """Writes the points (None ones skipped); returns how many were stored."""
         written = 0
         for chunk in batches((p for p in points if p is not None), self.target.batch_size):
-            self._api.write(self.target.bucket, self.target.org, chunk, WritePrecision.NS)
-            written += len(chunk)
+            written += len(chunk) - self._write(chunk)
         return written
+
+    def _write(self, record: Any, **frame: Any) -> int:
+        """One request; returns the points InfluxDB dropped as older than the bucket's
+        retention (it stores the rest): a replay of old data with original timestamps must
+        not stop a pipeline. Any other refusal raises ApiException."""
+        try:
+            self._api.write(self.target.bucket, self.target.org, record, WritePrecision.NS, **frame)
+        except ApiException as error:
+            dropped = _RETENTION_DROPPED.search(error.body or "") if error.status == 422 else None
+            if dropped is None:
+                raise
+            log.warning(
+                "InfluxDB dropped %s points older than bucket %s's retention (replaying old "
+                "data with original timestamps? use replay.timestamps: send_time)",
+                dropped.group(1), self.target.bucket,
+            )  # fmt: skip
+            return int(dropped.group(1))
+        return 0
 
     def write_frame(
         self,
@@ -108,18 +133,19 @@ class InfluxWriter:
     ) -> int:
         """Writes one point per row: the tag columns as tags, time_column (ns since the
         epoch) as its time, every other column as a field (nulls left out; a row with no
-        field value is skipped by the serializer). Returns the rows written."""
-        if frame.empty:
-            return 0
+        field value is skipped by the serializer). Returns the points stored."""
+        fields = [c for c in frame.columns if c not in {*tag_columns, time_column}]
+        frame = frame[frame[fields].notna().any(axis=1)]
+        written = 0
         for start in range(0, len(frame), self.target.batch_size):
-            self._api.write(
-                self.target.bucket, self.target.org,
-                frame.iloc[start : start + self.target.batch_size], WritePrecision.NS,
+            chunk = frame.iloc[start : start + self.target.batch_size]
+            written += len(chunk) - self._write(
+                chunk,
                 data_frame_measurement_name=measurement,
                 data_frame_tag_columns=list(tag_columns),
                 data_frame_timestamp_column=time_column,
-            )  # fmt: skip
-        return len(frame)
+            )
+        return written
 
     def close(self) -> None:
         self._api.close()
