@@ -6,15 +6,23 @@ in one run, side by side:
 - a naive replayer (send one row, wait for the ack, sleep the interval; interval 0);
 - Kafka's own Java producer (org.apache.kafka.tools.ProducerPerformance), same record size;
 - rate accuracy: rows per one-second window / asked rate, for 10, 1000 and 10000 rows/s;
-- the time from a rate POST to the new rate holding.
+- the time from a rate POST to the new rate holding;
+- rows/s of a flat CSV spec (temps, read by pandas) and of a velib-shaped nested spec
+  (JSON Lines of GBFS snapshots: records_path, JMESPath paths into a nested list, a
+  filter that keeps half the stations), at the highest allowed rate;
+- the peak memory (ru_maxrss of a process of its own) of reading a generated 1 GB CSV,
+  gzip-compressed on disk, through the CSV source to its end (chunks: bounded memory).
 Figures come from the broker's record timestamps, not from the streamer's own counters.
 The last line printed is one JSON object.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,7 +45,7 @@ from harness.streamer import (  # noqa: E402
     streamer_config,
     unique_spec,
 )
-from streamlab.specs import RateSpec  # noqa: E402
+from streamlab.specs import RateSpec, load_spec, parse_spec  # noqa: E402
 
 MAX_SECONDS = 10.0
 NAIVE_SECONDS = 8.0
@@ -165,6 +173,111 @@ def measure_rate_change(broker: KafkaBroker, server: StreamerServer, spec: Any) 
     return float("inf")
 
 
+VELIB_STATIONS = 50
+VELIB_SNAPSHOTS = 4000
+BIG_CSV_BYTES = 10**9
+
+
+def velib_spec(work: Path) -> Any:
+    """A velib-shaped nested spec over JSON Lines of GBFS snapshots (generated here)."""
+    rng = random.Random(4)
+    codes = [f"{16000 + i}" for i in range(VELIB_STATIONS)]
+    path = work / "velib.jsonl.gz"
+    with gzip.open(path, "wt", compresslevel=1) as out:
+        for snapshot in range(VELIB_SNAPSHOTS):
+            stations = []
+            for i, code in enumerate(codes):
+                mech, ebike = rng.randint(0, 20), rng.randint(0, 20)
+                stations.append({
+                    "stationCode": code, "station_id": 1000 + i, "num_bikes_available": mech + ebike,
+                    "num_bikes_available_types": [{"mechanical": mech}, {"ebike": ebike}],
+                    "num_docks_available": 40 - mech - ebike, "is_installed": 1,
+                    "last_reported": 1_707_263_000 + snapshot,
+                })  # fmt: skip
+            out.write(json.dumps({"data": {"stations": stations}}) + "\n")
+    kept = json.dumps(codes[::2]).replace('"', "'")
+    document = {
+        "name": f"velib_{rng.randrange(10**8)}",
+        "source": {"type": "jsonl", "path": str(path), "at_end": "loop",
+                   "records_path": "data.stations", "filter": f"contains({kept}, stationCode)"},
+        "timestamp": {"column": "last_reported", "format": "epoch_s"},
+        "key": "station_id",
+        "tags": [{"name": "station_id", "path": "to_string(station_id)"}],
+        "fields": {
+            "bikes": {"type": "int", "path": "num_bikes_available"},
+            "mechanical": {"type": "int", "path": "num_bikes_available_types[0].mechanical"},
+            "ebike": {"type": "int", "path": "num_bikes_available_types[1].ebike"},
+        },
+        "topic": {"partitions": 2},
+    }  # fmt: skip
+    return parse_spec(document, work / "velib.yaml", {})
+
+
+def measure_spec(broker: KafkaBroker, spec: Any, max_rate: float) -> dict[str, float]:
+    """A spec's rows/s at the highest allowed rate; records/s counts the filtered ones too."""
+    create_topics(broker, spec)
+    config = streamer_config(broker.bootstrap, autostart="none")
+    with StreamerServer(config, {spec.name: spec}) as server:
+        start, end = run_streamer(server, spec.name, max_rate, MAX_SECONDS)
+        status = server.wait_for(spec.name, lambda s: s["rows_unacked"] == 0, 60)
+    stamps = timestamps_ms(broker, spec.raw_topic)
+    rows = rate_between(stamps, start + 1000, end - 1000)
+    kept = status["rows_sent"] / (status["rows_sent"] + status["rows_filtered"])
+    return {"rows_per_s": round(rows, 1), "records_per_s": round(rows / kept, 1)}
+
+
+def big_csv(path: Path, size: int) -> int:
+    """A CSV of `size` bytes (gzip level 1 on disk): sensor, time, three numbers; rows."""
+    block = "".join(
+        f"s{i % 7},2024-01-01 00:{i % 60:02d}:00,{i % 97 / 4:.2f},{i % 13},{i * 7 % 101 / 3:.3f}\n"
+        for i in range(10_000)
+    )
+    rows = written = 0
+    with gzip.open(path, "wt", compresslevel=1) as out:
+        out.write("sensor,time,temp,count,humidity\n")
+        while written < size:
+            out.write(block)
+            written += len(block)
+            rows += 10_000
+    return rows
+
+
+def read_big_csv(path: str) -> None:
+    """Run in a process of its own: every row of the file through the CSV source; prints
+    rows, seconds and the process's peak RSS in MiB as JSON."""
+    from streamer.sources import CsvRows
+
+    spec_file = Path(path).with_suffix(".yaml")
+    spec_file.write_text(json.dumps({
+        "name": "big", "source": {"type": "csv", "path": Path(path).name, "at_end": "stop"},
+        "timestamp": {"column": "time", "format": "%Y-%m-%d %H:%M:%S"}, "tags": ["sensor"],
+        "fields": {"temp": "float", "count": "int", "humidity": "float"},
+    }))  # fmt: skip
+    spec = load_spec(spec_file)
+    source, rows, started = CsvRows(spec.source, spec), 0, time.monotonic()
+    while source.next_row() is not None:
+        rows += 1
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": rows, "seconds": time.monotonic() - started, "peak_mib": peak_mib}))
+
+
+def measure_big_csv(work: Path) -> dict[str, float]:
+    path = work / "big.csv.gz"
+    rows = big_csv(path, BIG_CSV_BYTES)
+    log(f"generated {path.name}: {BIG_CSV_BYTES / 1e9:.1f} GB of CSV, {rows} rows, "
+        f"{path.stat().st_size / 2**20:.0f} MiB gzip")  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, __file__, "--read-big-csv", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    result = json.loads(out.strip().splitlines()[-1])
+    return {
+        "csv_bytes": BIG_CSV_BYTES, "gzip_bytes": path.stat().st_size, "rows": result["rows"],
+        "rows_per_s": round(result["rows"] / result["seconds"], 1),
+        "peak_memory_mib": round(result["peak_mib"], 1),
+    }  # fmt: skip
+
+
 def range_ms(start: float, end: float, step: float) -> list[float]:
     return [start + i * step for i in range(int((end - start) // step))]
 
@@ -196,6 +309,12 @@ def main() -> int:
             java_topic = broker.create_topic("bench.java", 1)
             java = measure_java(broker, java_topic, size)
             log(f"Java ProducerPerformance: {java:.0f} rows/s")
+            flat = measure_spec(broker, unique_spec("temps"), config.max_rate)
+            log(f"flat CSV spec (temps): {flat}")
+            nested = measure_spec(broker, velib_spec(work), config.max_rate)
+            log(f"velib-shaped nested spec: {nested}")
+        big = measure_big_csv(work)
+        log(f"1 GB gzip CSV through the CSV source: {big}")
     result = {
         "streamer_rows_per_s": round(streamer, 1),
         "naive_rows_per_s": round(naive, 1),
@@ -205,10 +324,15 @@ def main() -> int:
         "record_size_bytes": size,
         "accuracy": accuracy,
         "rate_change_s": change,
+        "flat_csv_spec": flat,
+        "nested_velib_spec": nested,
+        "big_gzip_csv": big,
     }
     print(json.dumps(result))
     return 0
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--read-big-csv"]:
+        sys.exit(read_big_csv(sys.argv[2]))
     sys.exit(main())
