@@ -9,7 +9,7 @@
 #   SPARK_DRIVER_HOST [hostname]   name executors use to reach the driver
 #   SPARK_DRIVER_MEMORY [768m]  SPARK_EXECUTOR_MEMORY [768m]  SPARK_EXECUTOR_CORES [1]
 #   SPARK_EXECUTOR_INSTANCES [1] (yarn)  SPARK_CORES_MAX [unset] (standalone)
-#   SPARK_YARN_AM_MEMORY [512m]  SPARK_EXECUTOR_PYTHON [/usr/bin/python3]
+#   SPARK_YARN_AM_MEMORY [512m]  SPARK_EXECUTOR_PYTHON [/opt/venv/bin/python]
 #   HDFS_NAMENODE_URI [unset]: hdfs://namenode:9000; renders core-site.xml for HDFS clients
 #   YARN_RESOURCEMANAGER_HOST [unset]: renders yarn-site.xml for SPARK_MASTER=yarn
 #   SPARKJOB_READY_FILE [unset]: the job writes it once every query has processed a batch
@@ -54,7 +54,7 @@ render_spark_defaults() {
     echo "spark.executor.instances          ${SPARK_EXECUTOR_INSTANCES:-1}"
     echo "spark.yarn.am.memory              ${SPARK_YARN_AM_MEMORY:-512m}"
     echo "spark.pyspark.driver.python       /opt/venv/bin/python"
-    echo "spark.pyspark.python              ${SPARK_EXECUTOR_PYTHON:-/usr/bin/python3}"
+    echo "spark.pyspark.python              ${SPARK_EXECUTOR_PYTHON:-/opt/venv/bin/python}"
     echo "spark.submit.pyFiles              /opt/streamlab/executor-deps.zip"
     echo "spark.ui.port                     4040"
     if [ -n "${SPARK_CORES_MAX:-}" ]; then

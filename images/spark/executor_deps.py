@@ -1,9 +1,10 @@
 """Zip the Spark job's pure-Python dependencies for executors that run another interpreter.
 
-On YARN the executors run in the NodeManager container with Debian's python3, which has none
-of the job's packages. Spark ships pyspark itself; this zip (passed as --py-files) carries the
-rest: our packages and the closure of influxdb-client and pyyaml, taken from the installed
-distributions' metadata, so that no second list of dependencies exists.
+On YARN the executors run in the NodeManager container, whose /opt/venv holds only the
+compiled packages PySpark's Arrow workers need (pandas, pyarrow, numpy; the hadoop image).
+Spark ships pyspark itself; this zip (passed as --py-files) carries the rest: our packages
+and the closure of influxdb-client and pyyaml, taken from the installed distributions'
+metadata, so that no second list of dependencies exists.
 
 usage: python executor_deps.py OUTPUT.zip
 """
@@ -17,8 +18,8 @@ from importlib import metadata
 from pathlib import Path
 
 ROOTS = ("streamlab", "influxdb-client", "pyyaml")
-# Provided by Spark itself or never imported by executors.
-SKIP = {"pyspark", "py4j", "pyarrow", "numpy", "pip", "setuptools"}
+# Provided by Spark itself or by the executors' /opt/venv (compiled), or never imported there.
+SKIP = {"pyspark", "py4j", "pandas", "pyarrow", "numpy", "pip", "setuptools"}
 _NAME = re.compile(r"^[A-Za-z0-9._-]+")
 
 
