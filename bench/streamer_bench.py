@@ -254,7 +254,7 @@ def read_big_csv(path: str) -> None:
         "fields": {"temp": "float", "count": "int", "humidity": "float"},
     }))  # fmt: skip
     spec = load_spec(spec_file)
-    source, rows, started = CsvRows(spec.source, spec), 0, time.monotonic()
+    source, rows, started = CsvRows(spec.source), 0, time.monotonic()
     while source.next_row() is not None:
         rows += 1
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -12,7 +12,7 @@ from typing import Any
 
 import jmespath
 
-from streamlab.specs import DatasetSpec, Extract, TimestampSpec
+from streamlab.specs import CsvSource, DatasetSpec, Extract, TimestampSpec
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -115,6 +115,22 @@ class RecordFilter:
         return all(record.get(k) == v for k, v in self._equal.items())
 
 
+def _with_marks(convert: Callable[[Any], Any], source: Any) -> Callable[[Any], Any]:
+    """A number converter for a CSV's decimal and thousands marks (`1.234,5` in French
+    data); other sources' numbers are JSON numbers or text with a decimal point."""
+    if not isinstance(source, CsvSource) or (source.decimal == "." and not source.thousands):
+        return convert
+    thousands, decimal = source.thousands or "", source.decimal
+
+    def read(value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.replace(thousands, "") if thousands else value
+            value = value.replace(decimal, ".")
+        return convert(value)
+
+    return read
+
+
 class RowParser:
     """Turns a raw record (a flat CSV row or a nested JSON object) into a Row, reading each
     column where the spec says (a CSV column, a JMESPath path, or its own name), or raises
@@ -127,7 +143,12 @@ class RowParser:
         if spec.timestamp is not None:
             columns.append(spec.timestamp.column)
         self._get = {name: _getter(name, spec.extracts.get(name)) for name in columns}
-        self._fields = [(f.name, CONVERTERS[f.type], f.optional) for f in spec.fields]
+        self._fields = [
+            (f.name, _with_marks(CONVERTERS[f.type], spec.source), f.optional)
+            if f.type in ("float", "int")
+            else (f.name, CONVERTERS[f.type], f.optional)
+            for f in spec.fields
+        ]
         self._key_path = jmespath.compile(spec.key_path) if spec.key_path else None
 
     def parse(self, raw: Any) -> Row:

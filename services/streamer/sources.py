@@ -120,19 +120,12 @@ class _Replay:
 
 class CsvRows(_Replay):
     """A CSV file read by pandas in chunks of chunk_rows: memory is bounded by a chunk,
-    whatever the file's size. Every value is read as text (a tag keeps its leading zeros;
-    the spec's types convert); numeric fields are then converted by pandas with the
-    file's decimal and thousands marks, and a value that is no number stays text, so its
-    row is dead-lettered with it instead of failing the whole chunk."""
+    whatever the file's size. Every value is handed on as the text it is in the file (a
+    tag keeps its leading zeros, a dead letter shows what was received); the spec's types
+    convert it, with the file's decimal and thousands marks (records.RowParser)."""
 
-    def __init__(self, config: CsvSource, spec: DatasetSpec) -> None:
+    def __init__(self, config: CsvSource) -> None:
         self.config = config
-        extracts = spec.extracts
-        self._numeric = {
-            (extracts[f.name].source if f.name in extracts else f.name): float
-            for f in spec.fields
-            if f.type in ("float", "int")
-        }
         super().__init__(config.at_end)
 
     def _read(self) -> Iterator[dict[str, Any]]:
@@ -140,30 +133,12 @@ class CsvRows(_Replay):
         chunks = pd.read_csv(
             c.path, sep=c.delimiter, compression=None if c.compression == "none" else c.compression,
             encoding=c.encoding, comment=c.comment, skiprows=c.skiprows,
-            na_values=["", *c.na_values], keep_default_na=False, dtype=str,
+            na_values=list(c.na_values), keep_default_na=False, dtype=str,
             chunksize=c.chunk_rows,
         )  # fmt: skip
         with chunks as reader:
             for chunk in reader:
-                yield from self._records(chunk)
-
-    def _records(self, chunk: pd.DataFrame) -> Iterator[dict[str, Any]]:
-        for column in self._numeric.keys() & set(chunk.columns):
-            chunk[column] = _numbers(chunk[column], self.config)
-        chunk = chunk.astype(object).where(chunk.notna(), None)
-        yield from chunk.to_dict("records")
-
-
-def _numbers(column: pd.Series, config: CsvSource) -> pd.Series:
-    """Text to numbers with the file's marks; what is no number stays text (its row is
-    dead-lettered with the value by the spec's type check)."""
-    text = column
-    if config.thousands:
-        text = text.str.replace(config.thousands, "", regex=False)
-    if config.decimal != ".":
-        text = text.str.replace(config.decimal, ".", regex=False)
-    numbers = pd.to_numeric(text, errors="coerce")
-    return numbers.astype(object).where(numbers.notna() | column.isna(), column)
+                yield from chunk.astype(object).where(chunk.notna(), None).to_dict("records")
 
 
 class JsonlRows(_Replay):
@@ -385,7 +360,7 @@ class SyntheticRows:
 def open_source(spec: DatasetSpec, env: Mapping[str, str] | None = None) -> RowSource:
     """The spec's source; env holds the settings and API keys an http source's headers name."""
     if isinstance(spec.source, CsvSource):
-        return CsvRows(spec.source, spec)
+        return CsvRows(spec.source)
     if isinstance(spec.source, JsonlSource):
         return JsonlRows(spec.source)
     if isinstance(spec.source, HttpSource):

@@ -245,6 +245,7 @@ def _assert_stream(influx: InfluxLab, spec: DatasetSpec, streamer: StreamerServe
         "achieved_rows_per_s": 0.0,
         "rows_sent": status["rows_sent"],
         "rows_deadlettered": BAD_ROWS,
+        "rows_filtered": 0,
         "state": "finished",
         "running": 0,
     }

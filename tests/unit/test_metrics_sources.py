@@ -117,7 +117,7 @@ def test_cluster_points_from_yarn_hdfs_and_the_spark_master() -> None:
 
 
 def test_kafka_topics_and_lag_from_offsets() -> None:
-    specs = load_specs(DATASETS, {"BIKES_FEED_URL": "http://127.0.0.1:9/"})
+    specs = load_specs(DATASETS, Settings.load().values)
     temps = specs["temps"]
     raw = [TopicPartition(temps.raw_topic, p) for p in range(2)]
     ends = {raw[0]: 60, raw[1]: 40, TopicPartition(temps.deadletter_topic, 0): 2}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.gbfs import GbfsFeed, station_status
-from streamer.records import RecordFilter
+from streamer.records import RecordFilter, RowError, RowParser
 from streamer.sources import (
     CsvRows,
     HttpRows,
@@ -61,10 +61,8 @@ def _spec(tmp: Path, source: dict, fields: dict, tags: list | None = None, **mor
     return parse_spec(document, tmp / "x.yaml", {})
 
 
-def _csv(tmp: Path, source: CsvSource, fields: dict | None = None) -> CsvRows:
-    document = {"type": "csv", "path": source.path.name}
-    spec = _spec(tmp, document, fields or {"b": "string"})
-    return CsvRows(source, spec)
+def _csv(tmp: Path, source: CsvSource) -> CsvRows:
+    return CsvRows(source)
 
 
 def test_csv_loops_or_stops(tmp_path: Path) -> None:
@@ -96,12 +94,18 @@ def test_csv_dialect_through_pandas(tmp_path: Path) -> None:
         path, at_end="stop", delimiter=";", encoding="latin-1", decimal=",", thousands=".",
         comment="#", skiprows=1, na_values=("mq",), chunk_rows=2,
     )  # fmt: skip
-    fields = {"temp_c": {"type": "float", "source": "T (°C)"}, "rr1": "float"}
-    rows = _drain(_csv(tmp_path, config, fields))
+    rows = _drain(_csv(tmp_path, config))
     assert [r["NUM_POSTE"] for r in rows] == ["0031", "0032", "0033"]  # text: zeros kept
-    assert [r["T (°C)"] for r in rows] == [12.5, 1234.5, "warm"]  # "warm": dead-lettered later
+    assert [r["T (°C)"] for r in rows] == ["12,5", "1.234,5", "warm"]  # as in the file
     assert [r["NOTE"] for r in rows] == ["ok", "été", "x"]
     assert rows[1]["RR1"] is None  # na_values
+    document = {"type": "csv", "path": path.name, "delimiter": ";", "decimal": ",",
+                "thousands": "."}  # fmt: skip
+    spec = _spec(tmp_path, document, {"temp_c": {"type": "float", "source": "T (°C)"}})
+    parser = RowParser(spec)
+    assert [parser.parse({**r, "t": 1}).fields["temp_c"] for r in rows[:2]] == [12.5, 1234.5]
+    with pytest.raises(RowError, match=r"field 'temp_c'='warm'"):
+        parser.parse({**rows[2], "t": 1})
 
 
 @pytest.mark.parametrize("suffix", [".bz2", ".xz", ".zip", ".csv"])
