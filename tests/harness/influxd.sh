@@ -16,7 +16,12 @@ die() { printf '[influxd] error: %s\n' "$*" >&2; exit 1; }
 
 [ -n "$VERSION" ] || die "settings.env has no INFLUXDB_IMAGE_TAG"
 
-reports_version() { "$1" version 2>/dev/null | grep -q "InfluxDB v$VERSION "; }
+# Captured first: `grep -q` closing the pipe early would fail it under pipefail.
+reports_version() {
+  local said
+  said="$("$1" version 2>/dev/null)" || return 1
+  [[ "$said" == "InfluxDB v$VERSION "* ]]
+}
 
 if [ -n "${INFLUXD:-}" ]; then
   [ -x "$INFLUXD" ] || die "INFLUXD=$INFLUXD is not an executable file"
