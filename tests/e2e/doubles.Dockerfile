@@ -1,8 +1,8 @@
-# CI only: the InfluxDB and Grafana test doubles as a container, for machines that cannot pull
-# the official influxdb and grafana images. Build context: tests/doubles (stdlib-only Python).
+# CI only: the Grafana test double as a container, for machines that cannot pull the official
+# grafana image. Build context: tests/doubles (stdlib-only Python).
 FROM debian:bookworm-slim
-LABEL org.opencontainers.image.title="streamlab-test-doubles" \
-      org.opencontainers.image.description="TEST DOUBLES of the InfluxDB 2 and Grafana HTTP APIs, for CI only" \
+LABEL org.opencontainers.image.title="streamlab-test-grafana" \
+      org.opencontainers.image.description="TEST DOUBLE of the Grafana HTTP API, for CI only" \
       org.opencontainers.image.vendor="streamlab" \
       io.streamlab.project="streamlab"
 RUN apt-get update \

@@ -18,11 +18,13 @@ TIMEOUT_S = 2400
 
 def main() -> int:
     deadline = time.monotonic() + TIMEOUT_S
+    stack: Stack | None = None
     while time.monotonic() < deadline:
         try:
             if not (ROOT / ".secrets" / "streamlab.env").exists():
                 raise FileNotFoundError("no secrets yet")
-            stack = Stack.current()
+            # One Stack: it keeps the read token once the provisioner has written it.
+            stack = stack or Stack.current()
             dataset = stack.settings.str("E2E_DATASET", "temps")
             if stack.influx_count(dataset) > 0:
                 print(f"first_point_epoch={time.time():.3f}")

@@ -2,8 +2,10 @@
 # The end-to-end tier: build every image from the project's Dockerfiles, bring the stack up
 # with ./build_setup.sh, assert (pytest tests/e2e), re-run, tear down; then the lite profile.
 # Needs a running Docker engine with Compose v2 (CI prepares one with .ci/prepare_docker.sh).
-# Where the official influxdb/grafana images cannot be had, the test doubles stand in
-# (tests/e2e/doubles.compose.yml). Figures and logs land in tests/e2e/artifacts/.
+# Where the official influxdb/grafana images cannot be had (tests/e2e/doubles.compose.yml),
+# InfluxDB is the real influxd from tests/harness/influxd.sh in a test-only image
+# (tests/e2e/influxdb) and Grafana is its test double. Figures and logs land in
+# tests/e2e/artifacts/.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "${ROOT}"
@@ -30,10 +32,23 @@ official_images_available() {
   done
 }
 
+stage_influxd() {
+  # The test-only InfluxDB image copies influxd from its build context (git-ignored dist/).
+  local version binary dest="${ROOT}/tests/e2e/influxdb/dist/influxd"
+  version="$(setting INFLUXDB_IMAGE_TAG)"
+  say "getting influxd v${version} from tests/harness/influxd.sh (built once from its Go module, ~10 min; cached after)"
+  binary="$(tests/harness/influxd.sh)" \
+    || die "tests/harness/influxd.sh gave no influxd (its messages above say why); or set INFLUXD=/path/to/influxd v${version}"
+  mkdir -p "$(dirname "${dest}")"
+  cmp -s "${binary}" "${dest}" || install -m 0755 "${binary}" "${dest}"
+  say "influxd ${binary} -> ${dest#"${ROOT}/"} (build context of streamlab/test-influxdb)"
+}
+
 if official_images_available; then
   say "using the official influxdb and grafana images"
 else
-  say "the official influxdb/grafana images cannot be pulled here: using the test doubles"
+  say "the official influxdb/grafana images cannot be pulled here: InfluxDB runs the real influxd in a test-only image (tests/e2e/influxdb), Grafana is the test double (tests/doubles/grafana)"
+  stage_influxd
   export STREAMLAB_COMPOSE_OVERRIDES="${ROOT}/tests/e2e/doubles.compose.yml"
 fi
 export STREAMLAB_E2E=1
@@ -63,7 +78,6 @@ bring_up() {
   if ! ./build_setup.sh --profile "${profile}" "$@" 2>&1 | while IFS= read -r line; do
       printf '%s %s\n' "$(date +%s.%N)" "${line}"
     done | tee "${log}" | cut -d' ' -f2-; then
-    ./compose.sh logs --tail 80 >"${ARTIFACTS}/compose-${profile}.log" 2>&1 || true
     die "build_setup.sh failed; logs in ${ARTIFACTS}"
   fi
   UP_EPOCH="$(now)"
@@ -96,15 +110,22 @@ report() {
   say "  peak memory of the stack: ${peak:-?} MiB (docker stats, sampled every 5 s)"
 }
 
+BACKGROUND=() # the memory sampler and the first-point poller, stopped on any exit
+
+stop_background() {
+  [ "${#BACKGROUND[@]}" -eq 0 ] || kill "${BACKGROUND[@]}" 2>/dev/null || true
+  BACKGROUND=()
+}
+
 run_full() {
   sample_memory >"${ARTIFACTS}/memory-full.txt" &
-  local sampler=$!
+  BACKGROUND+=("$!")
   "${VENV}/bin/python" tests/e2e/first_point.py >"${ARTIFACTS}/first_point.txt" 2>&1 &
-  local poller=$!
+  BACKGROUND+=("$!")
   bring_up full
-  pytest_e2e tests/e2e/test_pipeline.py tests/e2e/test_stack.py tests/e2e/test_rerun.py
-  kill "${poller}" 2>/dev/null || true
-  kill "${sampler}" 2>/dev/null || true
+  pytest_e2e tests/e2e/test_pipeline.py tests/e2e/test_stack.py \
+    tests/e2e/test_dashboard_queries.py tests/e2e/test_rerun.py
+  stop_background
   report
   pytest_e2e tests/e2e/test_clean.py
 }
@@ -115,7 +136,18 @@ run_lite() {
     tests/e2e/test_clean.py
 }
 
-trap './clean.sh --yes >/dev/null 2>&1 || true' EXIT
+on_exit() {
+  local status=$?
+  stop_background
+  if [ "${status}" -ne 0 ] && [ -f .secrets/profile ]; then
+    # Every service's whole log, before clean.sh removes the containers.
+    ./compose.sh logs --no-color --timestamps >"${ARTIFACTS}/compose-failed.log" 2>&1 || true
+    say "failed (exit ${status}): the stack's logs are in ${ARTIFACTS}/compose-failed.log"
+  fi
+  ./clean.sh --yes >/dev/null 2>&1 || true
+}
+
+trap on_exit EXIT
 ./clean.sh --yes
 run_full
 run_lite

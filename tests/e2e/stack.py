@@ -11,21 +11,25 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
 
-from streamlab.pipeline_schema import MEASUREMENTS
 from streamlab.settings import Settings, parse_env_file
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
+# Columns of Flux's CSV answer that are neither tags nor fields (the first has no name).
+CSV_COLUMNS = frozenset({"", "result", "table"})
 
 
 def log(message: str) -> None:
@@ -101,74 +105,56 @@ class Stack:
         reply.raise_for_status()
         return reply.json()
 
-    # --- InfluxDB -----------------------------------------------------------------------
+    # --- InfluxDB: read with Flux and the read token, as Grafana's datasource reads ------
 
-    def is_influx_double(self) -> bool:
-        health = requests.get(f"{self.url('INFLUXDB_PORT')}/health", timeout=10).json()
-        return "double" in json.dumps(health).lower()
+    @cached_property
+    def read_token(self) -> str:
+        return self.token("influx-read.token")
+
+    def flux_reply(self, flux: str) -> requests.Response:
+        """POST /api/v2/query with the read token; the answer as CSV, unchecked."""
+        return requests.post(
+            f"{self.url('INFLUXDB_PORT')}/api/v2/query",
+            params={"org": self.settings.str("INFLUX_ORG")},
+            headers={"Authorization": f"Token {self.read_token}",
+                     "Content-Type": "application/vnd.flux", "Accept": "application/csv"},
+            data=flux.encode(), timeout=60,
+        )  # fmt: skip
+
+    def flux_rows(self, flux: str) -> list[dict[str, str]]:
+        """The rows of every table of a Flux query's answer."""
+        reply = self.flux_reply(flux)
+        if reply.status_code != 200:
+            raise RuntimeError(f"Flux query answered HTTP {reply.status_code}: {reply.text[:500]}")
+        return csv_rows(reply.text)
 
     def influx_count(self, measurement: str) -> int:
         """Points of `measurement` stored in the data bucket."""
-        bucket = self.settings.str("INFLUX_BUCKET")
-        if self.is_influx_double():
-            return len(self._double_points(bucket, measurement))
-        return self._flux_count(bucket, measurement)
+        # Points per field; every point of a dataset has them all, so the largest is the count.
+        flux = (
+            f'from(bucket: "{self.settings.str("INFLUX_BUCKET")}") |> range(start: 0) '
+            f'|> filter(fn: (r) => r._measurement == "{measurement}") '
+            '|> group(columns: ["_field"]) |> count()'
+        )
+        return max((int(row["_value"]) for row in self.flux_rows(flux)), default=0)
 
     def pipeline_points(self, measurement: str) -> list[dict[str, Any]]:
-        """Points of `measurement` in the pipeline bucket, as the double's inspection API
-        gives them ({"tags", "fields", "time_ns", ...}); from InfluxDB by Flux otherwise."""
-        bucket = self.settings.str("INFLUX_PIPELINE_BUCKET")
-        if self.is_influx_double():
-            return self._double_points(bucket, measurement)
-        return self._flux_points(bucket, measurement)
-
-    def _double_points(self, bucket: str, measurement: str) -> list[dict[str, Any]]:
-        """The InfluxDB double's stored points (its /_double inspection API)."""
-        reply = requests.get(
-            f"{self.url('INFLUXDB_PORT')}/_double/points",
-            params={"bucket": bucket, "measurement": measurement}, timeout=30,
-        )  # fmt: skip
-        reply.raise_for_status()
-        return reply.json()
-
-    def _flux_points(self, bucket: str, measurement: str) -> list[dict[str, Any]]:
+        """Points of `measurement` in the pipeline bucket in the last hour, oldest first:
+        {"tags", "fields", "time_ns"}."""
         flux = (
-            f'from(bucket: "{bucket}") |> range(start: -1h) '
+            f'from(bucket: "{self.settings.str("INFLUX_PIPELINE_BUCKET")}") |> range(start: -1h) '
             f'|> filter(fn: (r) => r._measurement == "{measurement}") '
-            '|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")'
+            '|> drop(columns: ["_start", "_stop", "_measurement"])'
         )
-        rows = list(csv.DictReader(self._flux(flux)))
-        fields = MEASUREMENTS[measurement].fields
-        return [
-            {"tags": {k: v for k, v in r.items() if k in MEASUREMENTS[measurement].tags},
-             "fields": {k: _number(v) for k, v in r.items() if k in fields and v != ""},
-             "time": r.get("_time")}
-            for r in rows
-        ]  # fmt: skip
-
-    def _flux(self, flux: str) -> list[str]:
-        """The non-empty CSV lines of a Flux query's answer."""
-        reply = requests.post(
-            f"{self.url('INFLUXDB_PORT')}/api/v2/query",
-            params={"org": self.settings.str("INFLUX_ORG")},
-            headers={**self.influx_headers(), "Content-Type": "application/vnd.flux",
-                     "Accept": "application/csv"},
-            data=flux, timeout=60,
-        )  # fmt: skip
-        reply.raise_for_status()
-        return [line for line in reply.text.splitlines() if line.strip()]
-
-    def _flux_count(self, bucket: str, measurement: str) -> int:
-        # One field per point is enough to count points: every point of a dataset has them all.
-        flux = (
-            f'from(bucket: "{bucket}") |> range(start: 0) '
-            f'|> filter(fn: (r) => r._measurement == "{measurement}") '
-            '|> group(columns: ["_field"]) |> count() |> max()'
-        )
-        rows = [r.split(",") for r in self._flux(flux)]
-        if len(rows) < 2:
-            return 0
-        return int(rows[1][rows[0].index("_value")])
+        points: dict[tuple, dict[str, Any]] = {}
+        for row in self.flux_rows(flux):
+            tags = {k: v for k, v in row.items() if k not in CSV_COLUMNS and not k.startswith("_")}
+            key = (row["_time"], tuple(sorted(tags.items())))
+            point = points.setdefault(
+                key, {"tags": tags, "fields": {}, "time_ns": epoch_ns(row["_time"])}
+            )
+            point["fields"][row["_field"]] = _number(row["_value"])
+        return sorted(points.values(), key=lambda p: p["time_ns"])
 
     # --- the raw layer ------------------------------------------------------------------
 
@@ -199,7 +185,23 @@ class Stack:
         )
 
 
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """Rows of Flux's CSV answer: tables with different columns come as blocks, each with
+    its header, separated by an empty line."""
+    blocks = [b for b in re.split(r"\r?\n\s*\r?\n", text.strip()) if b.strip()]
+    return [row for block in blocks for row in csv.DictReader(io.StringIO(block))]
+
+
+def epoch_ns(rfc3339: str) -> int:
+    """'2026-01-02T03:04:05.123456789Z' (Flux's _time) in nanoseconds since the epoch."""
+    whole, _, fraction = rfc3339.removesuffix("Z").partition(".")
+    seconds = int(datetime.fromisoformat(whole).replace(tzinfo=UTC).timestamp())
+    return seconds * 1_000_000_000 + int(fraction.ljust(9, "0")[:9])
+
+
 def _number(text: str) -> Any:
+    if text in ("true", "false"):
+        return text == "true"
     try:
         return int(text)
     except ValueError:
