@@ -123,7 +123,7 @@ run_full() {
   "${VENV}/bin/python" tests/e2e/first_point.py >"${ARTIFACTS}/first_point.txt" 2>&1 &
   BACKGROUND+=("$!")
   bring_up full
-  pytest_e2e tests/e2e/test_pipeline.py tests/e2e/test_stack.py \
+  pytest_e2e tests/e2e/test_pipeline.py tests/e2e/test_stack.py tests/e2e/test_examples.py \
     tests/e2e/test_dashboard_queries.py tests/e2e/test_rerun.py
   stop_background
   report
