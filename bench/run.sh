@@ -4,9 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  echo "usage: bench/run.sh streamer|spark" >&2
+  echo "usage: bench/run.sh streamer|spark|stack" >&2
   echo "  streamer  streamer rows/s vs a naive loop and Kafka's Java producer, rate accuracy" >&2
   echo "  spark     Spark to the real InfluxDB: the job vs influxdb-client alone and per row; latency" >&2
+  echo "  stack     the compose stack (needs Docker; CI: .ci/prepare_docker.sh): rate steps, lag," >&2
+  echo "            latency, up to the first point, peak memory; tears the stack down at the end" >&2
 }
 
 if [ "$#" -ne 1 ]; then usage; exit 2; fi
@@ -22,6 +24,19 @@ case "$1" in
     INFLUXD="${INFLUXD:-$(tests/harness/influxd.sh)}" || exit 2
     export INFLUXD
     exec .venv/bin/python bench/spark_bench.py
+    ;;
+  stack)
+    ROOT="$(pwd)"
+    say() { printf '[bench stack] %s\n' "$*" >&2; }
+    die() { printf '[bench stack] error: %s\n' "$*" >&2; exit 2; }
+    setting() { sed -n "s/^$1=//p" settings.env | tail -n 1; }
+    docker info >/dev/null 2>&1 || die "no Docker engine answers (CI: .ci/prepare_docker.sh)"
+    # shellcheck source=tests/e2e/images.sh
+    source tests/e2e/images.sh
+    choose_influxdb_grafana_images
+    ./clean.sh --yes >/dev/null
+    trap './clean.sh --yes >/dev/null 2>&1 || true' EXIT
+    .venv/bin/python bench/stack_bench.py
     ;;
   *) usage; exit 2 ;;
 esac
