@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
-from collections.abc import Callable
 
 import pytest
 
 from harness.influx import InfluxLab
+from harness.kafka import wait_until
 from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec
 from sparkjob.config import JobConfig
 from sparkjob.job import start
@@ -19,14 +18,6 @@ from streamlab.specs import RateSpec
 pytestmark = pytest.mark.integration
 
 VALID_VISITS = 464
-
-
-def _wait(check: Callable[[], bool], what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(1)
 
 
 def test_idfm_stops_raw_layer_keeps_the_source_record(
@@ -48,8 +39,8 @@ def test_idfm_stops_raw_layer_keeps_the_source_record(
     queries = start(spark, {spec.name: spec}, config, influx.write_token)
     parquet = lambda: spark.read.parquet(config.raw_path(spec.name))  # noqa: E731
     try:
-        _wait(lambda: influx.count(spec.name) >= VALID_VISITS, "the points")
-        _wait(lambda: parquet().count() >= VALID_VISITS, "the raw layer")
+        wait_until(lambda: influx.count(spec.name) >= VALID_VISITS, 120, "the points")
+        wait_until(lambda: parquet().count() >= VALID_VISITS, 120, "the raw layer")
     finally:
         for query in queries:
             query.stop()
