@@ -13,11 +13,9 @@ interpreter dies first. Ports and data survive stop() + start().
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -174,48 +172,27 @@ class Daemon:
         self.main_class = main_class
         self.heap = heap
         self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process = process.GroupProcess()
         self._log_start = 0
 
     @property
     def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.process.running
 
     @property
     def pid(self) -> int | None:
-        return self.process.pid if self.process else None
+        return self.process.popen.pid if self.process.popen else None
 
     def spawn(self, classpath: str, env: Mapping[str, str], cwd: Path) -> None:
         command = java_command(classpath, self.heap, self.main_class, f"-Dproc_{self.name}")
-        with self.log.open("ab") as out:
-            self._log_start = out.tell()
-            self.process = subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                # A new session makes the JVM a process-group leader we can kill as a whole.
-                start_new_session=True,
-            )
-        process.track(self)
+        self._log_start = self.process.spawn(command, self.log, cwd, env)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """SIGTERM (shutdown hooks run), SIGKILL if that takes longer than timeout."""
-        if self.running:
-            self._signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        process.untrack(self)
+        self.process.stop(timeout)
 
     def kill(self) -> None:
-        if self.running:
-            self._signal(signal.SIGKILL)
-            self.process.wait()
-        process.untrack(self)
+        self.process.kill()
 
     def tail(self, lines: int = LOG_TAIL_LINES) -> str:
         text = process.tail(self.log, lines, LOG_LINE_MAX_CHARS) or "(empty)"
@@ -225,10 +202,6 @@ class Daemon:
         with self.log.open("rb") as log:
             log.seek(self._log_start)
             return log.read().decode(errors="replace")
-
-    def _signal(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signum)
 
 
 class DaemonCluster:
@@ -383,7 +356,7 @@ class HdfsCluster(DaemonCluster):
             "-Dhadoop.root.logger=WARN,console",
         )
         result = subprocess.run(
-            [*command, *args],
+            [*process.parent_death_guard(), *command, *args],
             input=input,
             capture_output=True,
             env=self._env(),
@@ -437,7 +410,7 @@ class HdfsCluster(DaemonCluster):
         command = java_command(self.classpath, self.namenode.heap, NAMENODE_CLASS)
         with log.open("ab") as out:
             result = subprocess.run(
-                [*command, "-format", "-nonInteractive"],
+                [*process.parent_death_guard(), *command, "-format", "-nonInteractive"],
                 cwd=self.workdir,
                 env=self._env(),
                 stdin=subprocess.DEVNULL,
@@ -475,7 +448,7 @@ class HdfsCluster(DaemonCluster):
     def _check_alive(self) -> None:
         for daemon in (self.namenode, self.datanode):
             if not daemon.running:
-                code = daemon.process.returncode if daemon.process else None
+                code = daemon.process.returncode
                 raise HdfsError(f"the {daemon.name} exited with code {code}\n{daemon.tail()}")
 
     def _timeout_error(self, timeout: float) -> HdfsError:
@@ -509,7 +482,6 @@ def java_command(classpath: str, heap: str, main_class: str, *flags: str) -> lis
     if java is None:
         raise HdfsError("java is not installed: run ./tests/run.sh")
     return [
-        *process.parent_death_guard(),
         java,
         f"-Xmx{heap}",
         *JVM_FLAGS,

@@ -14,14 +14,11 @@ import datetime as dt
 import io
 import os
 import secrets
-import shutil
 import signal
 import subprocess
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 import requests
@@ -53,17 +50,16 @@ def influxd_binary() -> str:
     return found.stdout.strip()
 
 
-class InfluxServer:
+class InfluxServer(process.LocalServer):
     """influxd with its bolt, sqlite and engine files in `workdir`, reporting off."""
 
     name = "influxd"
 
     def __init__(self, workdir: Path | None = None) -> None:
-        self._owns_workdir = workdir is None
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="streamlab-influxd-"))
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        super().__init__(workdir, "streamlab-influxd-")
         self.port = 0
-        self._process: subprocess.Popen[bytes] | None = None
+        # influxd stops gracefully on SIGINT; SIGTERM kills it at once.
+        self._process = process.GroupProcess(stop_signal=signal.SIGINT)
 
     @property
     def url(self) -> str:
@@ -75,7 +71,7 @@ class InfluxServer:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._process.running
 
     def version(self) -> str:
         return requests.get(f"{self.url}/health", timeout=5).json()["version"]
@@ -84,16 +80,7 @@ class InfluxServer:
         if self.running:
             return self
         self.port = self.port or free_port()
-        with self.log.open("ab") as out:
-            self._process = subprocess.Popen(
-                [*process.parent_death_guard(), influxd_binary(), "run", *self._flags()],
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        process.track(self)
+        self._process.spawn([influxd_binary(), "run", *self._flags()], self.log, self.workdir)
         try:
             wait_until(self._healthy, timeout, f"influxd on port {self.port}", self._check_alive)
         except ServerError as error:
@@ -119,7 +106,7 @@ class InfluxServer:
 
     def _check_alive(self) -> None:
         if not self.running:
-            code = self._process.returncode if self._process else None
+            code = self._process.returncode
             raise ServerError(f"influxd exited with code {code} while starting")
 
     def setup(self, user: str, password: str, org: str, bucket: str, token: str) -> None:
@@ -136,36 +123,11 @@ class InfluxServer:
             raise ServerError(f"influxd setup answered {answer.status_code}: {answer.text}")
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        """Graceful stop: influxd stops cleanly on SIGINT (SIGTERM kills it at once)."""
-        if self.running:
-            os.killpg(self._process.pid, signal.SIGINT)
-            try:
-                self._process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        process.untrack(self)
+        """Graceful stop (SIGINT); SIGKILL if it takes longer than timeout."""
+        self._process.stop(timeout)
 
     def kill(self) -> None:
-        if self.running:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
-        process.untrack(self)
-
-    def close(self) -> None:
-        self.stop()
-        if self._owns_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+        self._process.kill()
 
 
 @dataclass

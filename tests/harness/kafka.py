@@ -7,17 +7,10 @@ kept, together with the data folders, across restarts.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
 import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from kafka import KafkaAdminClient
@@ -55,20 +48,18 @@ class ServerError(RuntimeError):
     """A server did not start or stop; the message carries the end of its logs."""
 
 
-class JavaServer:
+class JavaServer(process.LocalServer):
     """One JVM server in its own process group, with its config and logs in `workdir`."""
 
     name = "java"
     main_class = ""
 
     def __init__(self, jars: Path, workdir: Path | None = None, heap: str = "512m") -> None:
+        super().__init__(workdir, f"streamlab-{self.name}-")
         self.jars = jars
-        self._owns_workdir = workdir is None
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix=f"streamlab-{self.name}-"))
-        self.workdir.mkdir(parents=True, exist_ok=True)
         self.heap = heap
         self.port = 0
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process = process.GroupProcess()
 
     # -- subclass hooks ------------------------------------------------------------------
 
@@ -87,7 +78,7 @@ class JavaServer:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._process.running
 
     @property
     def server_log(self) -> Path:
@@ -112,43 +103,16 @@ class JavaServer:
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Graceful stop (SIGTERM); SIGKILL if it takes longer than timeout."""
-        if not self.running:
-            self._forget()
-            return
-        self._signal(signal.SIGTERM)
-        try:
-            self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        self._forget()
+        self._process.stop(timeout)
 
     def kill(self) -> None:
         """Crash-like stop: SIGKILL, no shutdown hooks."""
-        if self.running:
-            self._signal(signal.SIGKILL)
-            self._process.wait()
-        self._forget()
+        self._process.kill()
 
     def restart(self, timeout: float = READY_TIMEOUT_S) -> Self:
         """Same port, same data, same identity."""
         self.stop()
         return self.start(timeout)
-
-    def close(self) -> None:
-        self.stop()
-        if self._owns_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         parts = []
@@ -161,7 +125,7 @@ class JavaServer:
     # -- internals -----------------------------------------------------------------------
 
     def _java_command(self, args: list[str]) -> list[str]:
-        command = [
+        return [
             java_executable(),
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
@@ -172,21 +136,9 @@ class JavaServer:
             self.main_class,
             *args,
         ]
-        return [*process.parent_death_guard(), *command]
 
     def _spawn(self, args: list[str]) -> None:
-        command = self._java_command(args)
-        with self.stdout_log.open("ab") as out:
-            # A new session makes the JVM a process-group leader we can kill as a whole.
-            self._process = subprocess.Popen(
-                command,
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        process.track(self)
+        self._process.spawn(self._java_command(args), self.stdout_log, self.workdir)
 
     def _write_log4j(self) -> Path:
         path = self.workdir / "log4j.properties"
@@ -203,15 +155,8 @@ class JavaServer:
 
     def _check_alive(self) -> None:
         if not self.running:
-            code = self._process.returncode if self._process else None
+            code = self._process.returncode
             raise ServerError(f"{self.name} exited with code {code} while starting")
-
-    def _signal(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._process.pid, signum)
-
-    def _forget(self) -> None:
-        process.untrack(self)
 
 
 class ZooKeeperServer(JavaServer):

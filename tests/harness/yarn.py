@@ -173,7 +173,7 @@ class YarnCluster(DaemonCluster):
         while True:
             for daemon in (self.resourcemanager, self.nodemanager):
                 if not daemon.running:
-                    code = daemon.process.returncode if daemon.process else None
+                    code = daemon.process.returncode
                     raise YarnError(f"the {daemon.name} exited with code {code}\n{daemon.tail()}")
             try:
                 metrics = self.cluster_metrics()
