@@ -30,13 +30,13 @@ import pandas as pd
 import requests
 
 from streamlab.specs import (
-    ENV_REF,
     CsvSource,
     DatasetSpec,
     Generator,
     HttpSource,
     JsonlSource,
     SyntheticSource,
+    expand,
 )
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -220,21 +220,14 @@ class HttpRows:
     def headers(self) -> dict[str, str]:
         """The spec's headers with ${VAR} taken from the settings and the API keys file."""
 
-        def value(name: str, text: str) -> str:
-            def replace(match: Any) -> str:
-                var, default = match.group(1), match.group(2)
-                if var in self.env:
-                    return self.env[var]
-                if default is not None:
-                    return default
-                raise SourceError(
-                    f"header {name} needs ${{{var}}}: add {var}=... to the API keys file "
-                    "(STREAMER_API_KEYS_FILE, .secrets/api-keys.env) and restart the streamer"
-                )
+        def unset(name: str) -> Callable[[str], SourceError]:
+            return lambda var: SourceError(
+                f"header {name} needs ${{{var}}}: add {var}=... to the API keys file "
+                "(STREAMER_API_KEYS_FILE, .secrets/api-keys.env) and restart the streamer"
+            )
 
-            return ENV_REF.sub(replace, text)
-
-        return {name: value(name, text) for name, text in self.config.headers.items()}
+        headers = self.config.headers.items()
+        return {name: expand(text, self.env, unset(name)) for name, text in headers}
 
     def _poll(self) -> list[Any]:
         try:

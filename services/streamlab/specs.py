@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -277,6 +277,21 @@ _TOP_KEYS = (
 )
 
 
+def expand(text: str, env: Mapping[str, str], unset: Callable[[str], Exception]) -> str:
+    """${VAR} and ${VAR:-default} in text from env; unset(VAR) is raised for a VAR that is
+    neither there nor given a default."""
+
+    def replace(match: re.Match[str]) -> str:
+        var, default = match.group(1), match.group(2)
+        if var in env:
+            return env[var]
+        if default is not None:
+            return default
+        raise unset(var)
+
+    return ENV_REF.sub(replace, text)
+
+
 class _Reader:
     """Small validators that raise SpecError with the file and the dotted key."""
 
@@ -346,15 +361,10 @@ class _Reader:
     def expand(self, value: str, key: str) -> str:
         """${VAR} and ${VAR:-default} from the settings, so a spec can name a setting."""
 
-        def replace(match: re.Match[str]) -> str:
-            var, default = match.group(1), match.group(2)
-            if var in self.env:
-                return self.env[var]
-            if default is not None:
-                return default
-            raise self.fail(key, f"${{{var}}} is not set: add {var}=... to settings.env")
+        def unset(var: str) -> SpecError:
+            return self.fail(key, f"${{{var}}} is not set: add {var}=... to settings.env")
 
-        return ENV_REF.sub(replace, value)
+        return expand(value, self.env, unset)
 
 
 def _parse_source(r: _Reader, value: Any) -> Source:
