@@ -75,8 +75,9 @@ class Stream:
         self.partitions = KeyPartitions()
         self._format_epoch = EpochFormatter()
         self._scaled_anchor: tuple[datetime, datetime] | None = None
-        self.counters = {"sent": 0, "acked": 0, "deadlettered": 0, "filtered": 0}
-        self.counters.update(restarts=0, resent=0)
+        self.counters = dict.fromkeys(
+            ("sent", "acked", "deadlettered", "filtered", "restarts", "resent"), 0
+        )
         self._rate_changed_at = time.time()
 
     # --- control (any thread) ---
