@@ -8,39 +8,37 @@ the file, the key and what is expected there.
 from __future__ import annotations
 
 import codecs
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jmespath
 import yaml
-from jmespath.exceptions import JMESPathError
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-FIELD_TYPES = ("float", "int", "bool", "string")
+from .spec_processing import (
+    FIELD_TYPES,
+    PROCESSING_KEYS,
+    Aggregation,
+    Alert,
+    Derived,
+    Lookup,
+    parse_processing,
+)
+from .spec_reader import Reader, SpecError, expand
+
+__all__ = ["Aggregation", "Alert", "DatasetSpec", "Derived", "Lookup", "SpecError", "expand"]
+
 TIMESTAMP_FORMATS = ("iso8601", "epoch_s", "epoch_ms")
 TIMESTAMP_MODES = ("send_time", "original", "scaled")
 RATE_MODES = ("rows_per_second", "interval_s", "speedup")
 SOURCE_TYPES = ("csv", "jsonl", "http", "synthetic")
 COMPRESSIONS = ("infer", "none", "gzip", "zip", "bz2", "xz")
 GENERATOR_KINDS = ("random_walk", "uniform", "sine", "choice", "counter")
-AGG_FUNCTIONS = ("avg", "min", "max", "sum", "count")
-ALERT_OPERATORS = (">", ">=", "<", "<=", "==", "!=")
 RESERVED_COLUMNS = ("ts", "original_ts", "seq", "sent_ms", "source")
 # JMESPath nodes that give true or false (a filter must be one of them).
 BOOLEAN_NODES = ("comparator", "and_expression", "or_expression", "not_expression")
 BOOLEAN_FUNCTIONS = ("contains", "starts_with", "ends_with")
-
-
-class SpecError(ValueError):
-    """A dataset spec is invalid. The message names the file, the key and the fix."""
-
-    def __init__(self, file: Path | str, key: str, expected: str) -> None:
-        super().__init__(f"{file}: {key}: {expected}")
-        self.file, self.key, self.expected = str(file), key, expected
 
 
 @dataclass(frozen=True)
@@ -138,21 +136,6 @@ Source = CsvSource | JsonlSource | HttpSource | SyntheticSource
 
 
 @dataclass(frozen=True)
-class Aggregation:
-    window: str
-    functions: tuple[str, ...]
-    fields: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Alert:
-    name: str
-    field: str
-    operator: str
-    value: float
-
-
-@dataclass(frozen=True)
 class DatasetSpec:
     name: str
     file: Path
@@ -172,6 +155,10 @@ class DatasetSpec:
     extracts: Mapping[str, Extract] = field(default_factory=dict)  # column -> where from
     key_path: str | None = None  # the Kafka key by JMESPath, when it is no tag or field
     keep_source: bool = False  # the record as received travels with the row (`source`)
+    derived: tuple[Derived, ...] = ()
+    lookups: tuple[Lookup, ...] = ()
+    where: str | None = None  # a Spark SQL boolean: the rows that go on after lookups
+    enriched: bool = False  # the rows after derive and lookups to `<dataset>.enriched`
 
     @property
     def raw_topic(self) -> str:
@@ -186,8 +173,36 @@ class DatasetSpec:
         return f"{self.name}.alerts"
 
     @property
+    def enriched_topic(self) -> str:
+        return f"{self.name}.enriched"
+
+    @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    @property
+    def topics(self) -> tuple[tuple[str, str], ...]:
+        """(topic, kind) of every topic the dataset uses: raw, deadletter, alerts, enriched
+        (with `enriched`) and aggregate (an aggregation with a kafka output)."""
+        topics = [(self.raw_topic, "raw"), (self.deadletter_topic, "deadletter"),
+                  (self.alerts_topic, "alerts")]  # fmt: skip
+        if self.enriched:
+            topics.append((self.enriched_topic, "enriched"))
+        topics += [(f"{self.name}.{a.name}", "aggregate") for a in self.aggregations
+                   if "kafka" in a.outputs]  # fmt: skip
+        return tuple(topics)
+
+    @property
+    def point_tags(self) -> tuple[str, ...]:
+        """The tags of the dataset's points: its own, then derived and looked-up ones."""
+        derived = tuple(d.name for d in self.derived if d.tag)
+        return (*self.tags, *derived, *(t for x in self.lookups for t in x.tags))
+
+    @property
+    def point_fields(self) -> tuple[str, ...]:
+        """The fields of the dataset's points: its own, then derived and looked-up ones."""
+        derived = tuple(d.name for d in self.derived if not d.tag)
+        return (*self.field_names, *derived, *(c for x in self.lookups for c in x.columns))
 
 
 def load_specs(folder: Path, env: Mapping[str, str] | None = None) -> dict[str, DatasetSpec]:
@@ -213,7 +228,7 @@ def load_spec(file: Path, env: Mapping[str, str] | None = None) -> DatasetSpec:
 
 
 def parse_spec(document: Any, file: Path, env: Mapping[str, str]) -> DatasetSpec:
-    reader = _Reader(file, env)
+    reader = Reader(file, env)
     doc = reader.mapping(document, "(top level)")
     reader.only_keys(doc, "(top level)", _TOP_KEYS)
     name = reader.name(doc.get("name"), "name")
@@ -249,11 +264,10 @@ def parse_spec(document: Any, file: Path, env: Mapping[str, str]) -> DatasetSpec
         timestamp_mode=mode,
         scale=scale,
         autostart=reader.boolean(doc.get("autostart", True), "autostart"),
-        aggregations=_parse_aggregations(reader, doc.get("aggregations"), fields),
-        alerts=_parse_alerts(reader, doc.get("alerts"), fields),
         extracts=extracts,
         key_path=key_path,
         keep_source=reader.boolean(doc.get("keep_source", False), "keep_source"),
+        **vars(parse_processing(reader, doc, tags, {f.name: f.type for f in fields})),
     )
     _check_synthetic(reader, spec)
     return spec
@@ -271,103 +285,12 @@ _TOP_KEYS = (
     "rate",
     "replay",
     "autostart",
-    "aggregations",
-    "alerts",
     "keep_source",
+    *PROCESSING_KEYS,
 )
 
 
-def expand(text: str, env: Mapping[str, str], unset: Callable[[str], Exception]) -> str:
-    """${VAR} and ${VAR:-default} in text from env; unset(VAR) is raised for a VAR that is
-    neither there nor given a default."""
-
-    def replace(match: re.Match[str]) -> str:
-        var, default = match.group(1), match.group(2)
-        if var in env:
-            return env[var]
-        if default is not None:
-            return default
-        raise unset(var)
-
-    return ENV_REF.sub(replace, text)
-
-
-class _Reader:
-    """Small validators that raise SpecError with the file and the dotted key."""
-
-    def __init__(self, file: Path, env: Mapping[str, str]) -> None:
-        self.file, self.env = file, env
-
-    def fail(self, key: str, expected: str) -> SpecError:
-        return SpecError(self.file, key, expected)
-
-    def check(self, condition: bool, key: str, expected: str) -> None:
-        if not condition:
-            raise self.fail(key, f"expected {expected}")
-
-    def mapping(self, value: Any, key: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(key, f"expected a mapping, got {type(value).__name__}")
-        return value
-
-    def only_keys(self, value: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
-        unknown = sorted(set(value) - set(allowed))
-        if unknown:
-            raise self.fail(f"{key}.{unknown[0]}", f"unknown key; allowed: {', '.join(allowed)}")
-
-    def name(self, value: Any, key: str) -> str:
-        if not isinstance(value, str) or not NAME_PATTERN.match(value):
-            raise self.fail(key, f"expected a lower_snake_case name, got {value!r}")
-        return value
-
-    def text(self, value: Any, key: str) -> str:
-        if not isinstance(value, str) or not value:
-            raise self.fail(key, f"expected a non-empty string, got {value!r}")
-        return self.expand(value, key)
-
-    def positive(self, value: Any, key: str) -> float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-        if not ok or value != value or value == float("inf"):
-            raise self.fail(key, f"expected a positive number, got {value!r}")
-        return float(value)
-
-    def boolean(self, value: Any, key: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r}")
-        return value
-
-    def count(self, value: Any, key: str) -> int:
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        if not ok:
-            raise self.fail(key, f"expected a whole number, 0 or more, got {value!r}")
-        return value
-
-    def optional_text(self, value: Any, key: str) -> str | None:
-        return None if value is None else self.text(value, key)
-
-    def jmespath(self, value: Any, key: str) -> str:
-        """A JMESPath expression that compiles (the jmespath package: jmespath.org)."""
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"expected a JMESPath expression, got {value!r}")
-        try:
-            jmespath.compile(value)
-        except JMESPathError as error:
-            message = str(error).splitlines()[0]
-            raise self.fail(
-                key, f"expected a JMESPath expression (jmespath.org), got {value!r}: {message}"
-            ) from None
-        return value
-
-    def expand(self, value: str, key: str) -> str:
-        """${VAR} and ${VAR:-default} from the settings, so a spec can name a setting."""
-
-        def unset(var: str) -> SpecError:
-            return self.fail(key, f"${{{var}}} is not set: add {var}=... to settings.env")
-
-        return expand(value, self.env, unset)
-
-
-def _parse_source(r: _Reader, value: Any) -> Source:
+def _parse_source(r: Reader, value: Any) -> Source:
     src = r.mapping(value, "source")
     kind = src.get("type")
     r.check(kind in SOURCE_TYPES, "source.type", f"one of {SOURCE_TYPES}")
@@ -384,20 +307,20 @@ _CSV_KEYS = ("type", "path", "at_end", "delimiter", "compression", "encoding", "
              "thousands", "comment", "skiprows", "na_values", "chunk_rows", "filter")  # fmt: skip
 
 
-def _data_file(r: _Reader, src: dict[str, Any]) -> Path:
+def _data_file(r: Reader, src: dict[str, Any]) -> Path:
     path = r.file.parent / r.text(src.get("path"), "source.path")
     if not path.is_file():
         raise r.fail("source.path", f"file not found: {path}")
     return path
 
 
-def _at_end(r: _Reader, src: dict[str, Any]) -> str:
+def _at_end(r: Reader, src: dict[str, Any]) -> str:
     at_end = src.get("at_end", "loop")
     r.check(at_end in ("loop", "stop"), "source.at_end", "loop or stop")
     return at_end
 
 
-def _compression(r: _Reader, src: dict[str, Any]) -> str:
+def _compression(r: Reader, src: dict[str, Any]) -> str:
     compression = src.get("compression", "infer")
     r.check(
         compression in COMPRESSIONS,
@@ -407,14 +330,14 @@ def _compression(r: _Reader, src: dict[str, Any]) -> str:
     return compression
 
 
-def _one_char(r: _Reader, value: Any, key: str) -> str | None:
+def _one_char(r: Reader, value: Any, key: str) -> str | None:
     if value is None:
         return None
     r.check(isinstance(value, str) and len(value) == 1, key, f"one character, got {value!r}")
     return value
 
 
-def _parse_csv(r: _Reader, src: dict[str, Any]) -> CsvSource:
+def _parse_csv(r: Reader, src: dict[str, Any]) -> CsvSource:
     r.only_keys(src, "source", _CSV_KEYS)
     delimiter = src.get("delimiter", ",")
     ok = isinstance(delimiter, str) and (len(delimiter) == 1 or delimiter == "\\t")
@@ -444,7 +367,7 @@ def _parse_csv(r: _Reader, src: dict[str, Any]) -> CsvSource:
     )
 
 
-def _parse_jsonl(r: _Reader, src: dict[str, Any]) -> JsonlSource:
+def _parse_jsonl(r: Reader, src: dict[str, Any]) -> JsonlSource:
     r.only_keys(src, "source", ("type", "path", "at_end", "compression", "records_path", "filter"))
     records_path = src.get("records_path")
     return JsonlSource(
@@ -458,7 +381,7 @@ def _parse_jsonl(r: _Reader, src: dict[str, Any]) -> JsonlSource:
     )
 
 
-def _parse_http(r: _Reader, src: dict[str, Any]) -> HttpSource:
+def _parse_http(r: Reader, src: dict[str, Any]) -> HttpSource:
     allowed = ("type", "url", "poll_interval_s", "records_path", "filter", "dedupe")
     r.only_keys(src, "source", (*allowed, "timeout_s", "headers", "backoff_max_s"))
     url = r.text(src.get("url"), "source.url")
@@ -481,7 +404,7 @@ def _parse_http(r: _Reader, src: dict[str, Any]) -> HttpSource:
     )
 
 
-def _parse_filter(r: _Reader, value: Any) -> Filter:
+def _parse_filter(r: Reader, value: Any) -> Filter:
     """A mapping (each key equals its value) or a JMESPath expression giving true/false."""
     if value is None:
         return {}
@@ -502,7 +425,7 @@ def _parse_filter(r: _Reader, value: Any) -> Filter:
     return expression
 
 
-def _parse_synthetic(r: _Reader, src: dict[str, Any]) -> SyntheticSource:
+def _parse_synthetic(r: Reader, src: dict[str, Any]) -> SyntheticSource:
     r.only_keys(src, "source", ("type", "tag_values", "generators", "seed", "rows"))
     tag_values: dict[str, tuple[str, ...]] = {}
     for tag, values in r.mapping(src.get("tag_values") or {}, "source.tag_values").items():
@@ -524,7 +447,7 @@ def _parse_synthetic(r: _Reader, src: dict[str, Any]) -> SyntheticSource:
 
 
 def _extract(
-    r: _Reader, decl: dict[str, Any], key: str, source: Source, name: str
+    r: Reader, decl: dict[str, Any], key: str, source: Source, name: str
 ) -> Extract | None:
     """The column's `source` (csv) or `path` (jsonl, http), checked against the source."""
     column, path = decl.get("source"), decl.get("path")
@@ -548,7 +471,7 @@ def _extract(
 
 
 def _parse_fields(
-    r: _Reader, value: Any, source: Source, extracts: dict[str, Extract]
+    r: Reader, value: Any, source: Source, extracts: dict[str, Extract]
 ) -> tuple[FieldSpec, ...]:
     raw = r.mapping(value, "fields")
     r.check(bool(raw), "fields", "at least one field")
@@ -569,7 +492,7 @@ def _parse_fields(
 
 
 def _parse_tags(
-    r: _Reader, value: Any, source: Source, extracts: dict[str, Extract]
+    r: Reader, value: Any, source: Source, extracts: dict[str, Extract]
 ) -> tuple[str, ...]:
     """Tags: names, or mappings {name, source | path}."""
     r.check(isinstance(value or [], list), "tags", "a list of tag names")
@@ -588,7 +511,7 @@ def _parse_tags(
 
 
 def _parse_key(
-    r: _Reader, value: Any, tags, fields, source: Source
+    r: Reader, value: Any, tags, fields, source: Source
 ) -> tuple[str | None, str | None]:
     """The Kafka key: a tag or field name, or {path: JMESPath} over the record."""
     if value is None:
@@ -602,7 +525,7 @@ def _parse_key(
 
 
 def _parse_timestamp(
-    r: _Reader, value: Any, source: Source, extracts: dict[str, Extract]
+    r: Reader, value: Any, source: Source, extracts: dict[str, Extract]
 ) -> TimestampSpec | None:
     if value is None:
         r.check(source.type == "synthetic", "timestamp", "a timestamp mapping for file/http data")
@@ -630,13 +553,13 @@ def _check_columns(r, tags, fields: tuple[FieldSpec, ...], ts: TimestampSpec | N
     r.check(not duplicates, "fields", f"each column once (repeated: {', '.join(duplicates)})")
 
 
-def _topic(r: _Reader, doc: dict[str, Any]) -> dict[str, Any]:
+def _topic(r: Reader, doc: dict[str, Any]) -> dict[str, Any]:
     topic = r.mapping(doc.get("topic") or {}, "topic")
     r.only_keys(topic, "topic", ("partitions",))
     return topic
 
 
-def _parse_rate(r: _Reader, value: Any, ts: TimestampSpec | None) -> RateSpec:
+def _parse_rate(r: Reader, value: Any, ts: TimestampSpec | None) -> RateSpec:
     rate = r.mapping(value if value is not None else {"rows_per_second": 10}, "rate")
     r.only_keys(rate, "rate", RATE_MODES)
     r.check(len(rate) == 1, "rate", f"exactly one of {RATE_MODES}")
@@ -646,56 +569,7 @@ def _parse_rate(r: _Reader, value: Any, ts: TimestampSpec | None) -> RateSpec:
     return RateSpec(mode, r.positive(amount, f"rate.{mode}"))
 
 
-def _parse_aggregations(r: _Reader, value: Any, fields) -> tuple[Aggregation, ...]:
-    numeric = {f.name for f in fields if f.type in ("float", "int")}
-    out = []
-    for i, raw in enumerate(value or []):
-        key = f"aggregations[{i}]"
-        agg = r.mapping(raw, key)
-        r.only_keys(agg, key, ("window", "functions", "fields"))
-        window = r.text(agg.get("window"), f"{key}.window")
-        r.check(
-            bool(re.fullmatch(r"\d+ (seconds|minutes|hours)", window)),
-            f"{key}.window",
-            "a window like '1 minutes' or '30 seconds'",
-        )
-        functions = tuple(agg.get("functions") or ())
-        r.check(
-            bool(functions) and set(functions) <= set(AGG_FUNCTIONS),
-            f"{key}.functions",
-            f"a list from {AGG_FUNCTIONS}",
-        )
-        names = tuple(agg.get("fields") or sorted(numeric))
-        r.check(set(names) <= numeric, f"{key}.fields", f"numeric fields from {sorted(numeric)}")
-        out.append(Aggregation(window, functions, names))
-    return tuple(out)
-
-
-def _parse_alerts(r: _Reader, value: Any, fields) -> tuple[Alert, ...]:
-    numeric = {f.name for f in fields if f.type in ("float", "int")}
-    out = []
-    for i, raw in enumerate(value or []):
-        key = f"alerts[{i}]"
-        alert = r.mapping(raw, key)
-        r.only_keys(alert, key, ("name", "field", "operator", "value"))
-        r.check(alert.get("field") in numeric, f"{key}.field", f"one of {sorted(numeric)}")
-        r.check(
-            alert.get("operator") in ALERT_OPERATORS, f"{key}.operator", f"one of {ALERT_OPERATORS}"
-        )
-        v = alert.get("value")
-        r.check(isinstance(v, int | float) and not isinstance(v, bool), f"{key}.value", "a number")
-        out.append(
-            Alert(
-                r.name(alert.get("name"), f"{key}.name"),
-                alert["field"],
-                alert["operator"],
-                float(v),
-            )
-        )
-    return tuple(out)
-
-
-def _check_synthetic(r: _Reader, spec: DatasetSpec) -> None:
+def _check_synthetic(r: Reader, spec: DatasetSpec) -> None:
     if not isinstance(spec.source, SyntheticSource):
         return
     for tag in spec.tags:
