@@ -22,9 +22,11 @@ from streamlab.influx import InfluxTarget, InfluxWriter
 
 from .series import TIME_COLUMN, Series
 
-# Optional control columns of the frame written; none of them is a field.
-POINT, FLAG, SENT_MS = "_point", "_flag", "sent_ms"
-RESULT_SCHEMA = "written boolean, flagged boolean, latency_ms long"
+# Optional control columns of the frame written; none of them is a field. MISSED and
+# DROPPED are only counted: a row that missed a lookup, a row left out.
+POINT, FLAG, SENT_MS, MISSED, DROPPED = "_point", "_flag", "sent_ms", "_missed", "_dropped"
+COUNTED = (FLAG, MISSED, DROPPED)
+RESULT_SCHEMA = "written boolean, _flag boolean, _missed boolean, _dropped boolean, latency_ms long"
 # Arrow's nullable integers and booleans kept as such (a null would make them floats and
 # objects), so an integer field stays an integer field in InfluxDB.
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype()}
@@ -36,18 +38,29 @@ class Written:
     points: int
     flagged: int
     latency_ms: dict[str, float]  # latency_ms_p50, _p95, _max where rows had a send time
+    missed: int = 0
+    dropped: int = 0
 
 
 def _to_pandas(batch: pa.RecordBatch) -> pd.DataFrame:
     return batch.to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
-def _result(written: pd.Series, flagged: pd.Series, latency: pd.Series) -> pa.RecordBatch:
-    return pa.RecordBatch.from_pydict(
-        {"written": written, "flagged": flagged, "latency_ms": latency},
-        schema=pa.schema([("written", pa.bool_()), ("flagged", pa.bool_()),
-                          ("latency_ms", pa.int64())]),
-    )  # fmt: skip
+_RESULT_ARROW = pa.schema(
+    [("written", pa.bool_()), *((name, pa.bool_()) for name in COUNTED), ("latency_ms", pa.int64())]
+)
+
+
+def _flag(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A control column as plain booleans (False where the frame has none)."""
+    if name not in frame:
+        return pd.Series(False, frame.index)
+    return frame[name].fillna(False).astype(bool)
+
+
+def _result(frame: pd.DataFrame, written: pd.Series, latency: pd.Series) -> pa.RecordBatch:
+    columns = {"written": written, **{n: _flag(frame, n) for n in COUNTED}, "latency_ms": latency}
+    return pa.RecordBatch.from_pydict(columns, schema=_RESULT_ARROW)
 
 
 def _write_batches(
@@ -57,7 +70,7 @@ def _write_batches(
         with InfluxWriter(target) as writer:
             for batch in batches:
                 frame = _to_pandas(batch)
-                chosen = frame[POINT].fillna(False) if POINT in frame else True
+                chosen = _flag(frame, POINT) if POINT in frame else True
                 has_field = frame[list(series.fields)].notna().any(axis=1)
                 written = has_field & chosen
                 points = frame.loc[written, [*series.tags, *series.fields, TIME_COLUMN]]
@@ -65,23 +78,20 @@ def _write_batches(
                 done_ms = int(time.time() * 1000)
                 sent = frame[SENT_MS] if SENT_MS in frame else pd.Series(pd.NA, frame.index)
                 latency = (done_ms - sent.astype("Int64")).where(written)
-                flagged = (
-                    frame[FLAG].fillna(False) if FLAG in frame else pd.Series(False, frame.index)
-                )
-                yield _result(written, flagged.astype(bool), latency)
+                yield _result(frame, written, latency)
 
     return write
 
 
 def write_frame(frame: DataFrame, target: InfluxTarget, series: Series) -> Written:
     """Writes the frame's rows as points of `series` (its tags, fields and TIME_COLUMN;
-    optional POINT, FLAG and SENT_MS columns choose rows, flag them and time them) in one
+    optional POINT, SENT_MS and COUNTED columns choose rows, time them and mark them) in one
     task per core: a Python task has a fixed start-up cost, a large share of a small batch."""
     cores = frame.sparkSession.sparkContext.defaultParallelism
     results = frame.coalesce(cores).mapInArrow(_write_batches(target, series), RESULT_SCHEMA)
     summary = results.agg(
         F.count_if("written").alias("points"),
-        F.count_if("flagged").alias("flagged"),
+        *(F.count_if(name).alias(name) for name in COUNTED),
         F.percentile_approx("latency_ms", [0.5, 0.95]).alias("percentiles"),
         F.max("latency_ms").alias("max"),
     ).first()
@@ -90,4 +100,5 @@ def write_frame(frame: DataFrame, target: InfluxTarget, series: Series) -> Writt
         p50, p95 = summary["percentiles"]
         latency = {"latency_ms_p50": float(p50), "latency_ms_p95": float(p95)}
         latency["latency_ms_max"] = float(summary["max"])
-    return Written(int(summary["points"]), int(summary["flagged"]), latency)
+    counts = {name: int(summary[name]) for name in COUNTED}
+    return Written(int(summary["points"]), counts[FLAG], latency, counts[MISSED], counts[DROPPED])

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
-from streamlab.influx import InfluxTarget, read_token
+from streamlab.influx import InfluxTarget, read_token, write_points
 from streamlab.specs import DatasetSpec
 
 from .config import JobConfig
+from .expressions import ExpressionError
 from .offsets import OffsetCommitter
 from .progress import PipelineListener
-from .queries import start_dataset
+from .queries import plan_dataset, start_plan
+from .series import dataset_point
 from .sinks import BatchContext
+
+log = logging.getLogger(__name__)
 
 
 def influx_targets(config: JobConfig, token: str) -> tuple[InfluxTarget, InfluxTarget]:
@@ -31,13 +36,30 @@ def start(
     config: JobConfig,
     token: str | None = None,
 ) -> list[StreamingQuery]:
-    """Starts the queries of every selected dataset; returns them all."""
+    """Starts the queries of every selected dataset; returns them all. A dataset whose
+    spec Spark refuses is left out, logged and reported in the pipeline bucket."""
     data, pipeline = influx_targets(config, token or read_token(config.token_file))
     committer = OffsetCommitter(config.kafka_bootstrap)
     spark.streams.addListener(PipelineListener(pipeline, committer))
     queries: list[StreamingQuery] = []
     for name, spec in sorted(specs.items()):
-        if config.selects(name):
-            ctx = BatchContext(spec, data, pipeline, config.kafka_bootstrap)
-            queries.extend(start_dataset(spark, spec, config, ctx))
+        if not config.selects(name):
+            continue
+        try:
+            plan = plan_dataset(spark, spec, config)
+        except ExpressionError as error:
+            log.error("dataset %s does not start: %s", name, error)
+            _report(pipeline, dataset_point(name, 0, str(error)))
+            continue
+        ctx = BatchContext(spec, data, pipeline, config.kafka_bootstrap)
+        started = start_plan(plan, config, ctx)
+        _report(pipeline, dataset_point(name, len(started)))
+        queries.extend(started)
     return queries
+
+
+def _report(pipeline: InfluxTarget, point) -> None:
+    try:
+        write_points(pipeline, [point])
+    except Exception as error:  # reporting must never stop the job
+        log.warning("could not write a dataset's state to InfluxDB: %s", error)

@@ -4,7 +4,6 @@ same names the job writes without starting Spark."""
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -12,10 +11,10 @@ from typing import Any
 from influxdb_client import Point
 
 from streamlab.influx import point
-from streamlab.specs import Aggregation, DatasetSpec
+from streamlab.spec_processing import Aggregation, seconds
+from streamlab.specs import DatasetSpec
 
 TIME_COLUMN = "_time_ns"
-_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600}
 
 
 @dataclass(frozen=True)
@@ -25,37 +24,47 @@ class Series:
     fields: tuple[str, ...]
 
 
-def window_seconds(window: str) -> int:
-    """'1 minutes' -> 60."""
-    amount, unit = re.fullmatch(r"(\d+) (seconds|minutes|hours)", window).groups()
-    return int(amount) * _UNIT_SECONDS[unit]
-
-
 def window_tag(agg: Aggregation) -> str:
-    return f"{window_seconds(agg.window)}s"
-
-
-def aggregate_columns(agg: Aggregation) -> list[str]:
-    return [f"{field}_{fn}" for field in agg.fields for fn in agg.functions]
+    """The `window` tag of an aggregation's points: its length, '900s'."""
+    return f"{seconds(agg.window)}s"
 
 
 def data_series(spec: DatasetSpec) -> Series:
-    return Series(spec.name, tuple(spec.tags), tuple(spec.field_names))
+    """A row: the spec's tags and fields, then derived and looked-up ones."""
+    return Series(spec.name, spec.point_tags, spec.point_fields)
 
 
 def alert_series(spec: DatasetSpec) -> Series:
-    return Series(f"{spec.name}_alerts", (*spec.tags, "alert"), ("value", "threshold"))
+    """A row that fired an alert: fired=1, and for a field alert its value and threshold."""
+    return Series(f"{spec.name}_alerts", (*spec.tags, "alert"), ("value", "threshold", "fired"))
 
 
 def aggregate_series(spec: DatasetSpec, agg: Aggregation) -> Series:
-    return Series(f"{spec.name}_agg", (*spec.tags, "window"), tuple(aggregate_columns(agg)))
+    """A group's window, at the window's start."""
+    return Series(f"{spec.name}_agg", (*agg.group_by, "window", "aggregation"), agg.columns)
 
 
-def sink_point(dataset: str, batch_id: int, written: int, latency: dict[str, float]) -> Point:
-    """A sinks micro-batch in the pipeline bucket: points written and send-to-stored
+def sink_point(dataset: str, batch_id: int, written: Any) -> Point:
+    """A sinks micro-batch in the pipeline bucket: points written, rows that missed a
+    lookup or were left out (by `where` or a lookup's on_miss: drop), and send-to-stored
     latency (latency_ms_p50, _p95, _max, when the batch had rows with a send time)."""
-    fields: dict[str, Any] = {"points_written": written, "batch_id": batch_id, **latency}
+    fields: dict[str, Any] = {
+        "points_written": written.points,
+        "lookup_misses": written.missed,
+        "rows_dropped": written.dropped,
+        "batch_id": batch_id,
+        **written.latency_ms,
+    }
     return point("spark_sink", {"dataset": dataset}, fields, time.time_ns())
+
+
+def dataset_point(dataset: str, queries: int, error: str = "") -> Point:
+    """A dataset's state when the job starts: its queries running, or the error that kept
+    it from starting (an expression Spark refuses)."""
+    fields: dict[str, Any] = {"queries": queries, "failed": int(bool(error))}
+    if error:
+        fields["error"] = error
+    return point("spark_dataset", {"dataset": dataset}, fields, time.time_ns())
 
 
 def _number(value: Any) -> float | None:

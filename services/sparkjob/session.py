@@ -17,6 +17,9 @@ JOB_SQL_CONF = {
     # cache gathers dictionary statistics on every value first, measured (JFR) at a tenth
     # of the job's CPU, to save memory it does not need.
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
+    # A spec's expressions run on every row: under ANSI mode one row's division by zero or
+    # bad cast would stop the dataset's query; without it that row's value is null.
+    "spark.sql.ansi.enabled": "false",
 }
 
 

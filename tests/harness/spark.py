@@ -28,6 +28,8 @@ import pyspark
 from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
 
+from sparkjob.session import JOB_SQL_CONF
+
 HOST = "127.0.0.1"
 MIN_JAVA = 17
 HADOOP_SITE_FILES = ("core-site.xml", "hdfs-site.xml")
@@ -50,6 +52,7 @@ DEFAULT_CONF = {
     # the machine's time zone.
     "spark.sql.session.timeZone": "UTC",
     "spark.log.level": "WARN",
+    **JOB_SQL_CONF,  # the tests' queries run as the job's do
 }
 
 

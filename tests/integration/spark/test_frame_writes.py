@@ -14,6 +14,7 @@ from pyspark.sql import SparkSession
 from harness.influx import DATA_BUCKET, InfluxLab
 from harness.spark import kafka_frame
 from harness.streamer import unique_spec
+from sparkjob.enrichment import enrich
 from sparkjob.frame_writes import Written, write_frame
 from sparkjob.parsing import parse
 from sparkjob.series import data_series
@@ -40,7 +41,7 @@ def record(seq: int, **values: object) -> str:
 
 def write(spark: SparkSession, influx: InfluxLab, spec: DatasetSpec, values: list[str]) -> Written:
     target = InfluxTarget(influx.url, "streamlab", DATA_BUCKET, influx.write_token, batch_size=2)
-    rows = point_rows(parse(kafka_frame(spark, values), spec), spec)
+    rows = point_rows(enrich(parse(kafka_frame(spark, values), spec), spec, []), spec)
     return write_frame(rows, target, data_series(spec))
 
 
@@ -65,6 +66,7 @@ def test_valid_rows_become_points_and_rows_needing_messages_are_counted(
     ]
     written = write(spark, influx, spec, values)
     assert (written.points, written.flagged) == (3, 3)
+    assert (written.missed, written.dropped) == (0, 0)
     assert stored(influx, spec) == [
         (point_time_ns(TS_US, 1), "SEA", 70.5),
         (point_time_ns(TS_US, 2), "SEA", 90.5),

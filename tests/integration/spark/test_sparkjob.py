@@ -159,6 +159,7 @@ def test_stream_to_hdfs_and_influx_with_restart(spark, kafka, hdfs, influx, tmp_
     alerts = values(read_topic(kafka.bootstrap, spec.alerts_topic, expected=hot))
     assert len({a["seq"] for a in alerts}) == hot
     assert all(a["alert"] == "heat" and a["value"] > 85 for a in alerts)
+    assert {a["rule"] for a in alerts} == {"temp_f > 85"}
     # The same alerts as <dataset>_alerts points, at their rows' point times: one per alert
     # even where a re-run batch sent an alert to Kafka twice.
     alert_points = influx.points(f"{spec.name}_alerts")
@@ -169,8 +170,8 @@ def test_stream_to_hdfs_and_influx_with_restart(spark, kafka, hdfs, influx, tmp_
     assert {(p["tags"]["station"], p["time_ns"]) for p in alert_points} == hot_points
     for point in alert_points:
         assert point["tags"]["alert"] == "heat"
-        assert point["fields"] == {"value": 90.5, "threshold": 85.0}
-        assert point["field_types"] == {"value": "float", "threshold": "float"}
+        assert point["fields"] == {"value": 90.5, "threshold": 85.0, "fired": 1}
+        assert point["field_types"] == {"value": "float", "threshold": "float", "fired": "integer"}
 
     aggregates = influx.points(f"{spec.name}_agg")
     assert aggregates, "no aggregate points"
