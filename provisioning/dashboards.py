@@ -1,9 +1,12 @@
 """Grafana dashboards: one generated per dataset spec, plus the JSON files in dashboards/.
 
-A dataset dashboard has a time-series panel per field, a variable per tag, a panel per
-declared aggregation and, when the spec declares alerts, an Alerts panel and an annotation
-per alert. Panels name the datasource by its fixed uid; the bucket is a dashboard variable
-whose default is INFLUX_BUCKET, so no query text names a bucket.
+A dataset dashboard has a panel per field of its points (the spec's fields, then derived
+and looked-up ones: DatasetSpec.point_fields), a variable per tag of its points (point_tags),
+a panel per aggregation written to InfluxDB and, when the spec declares alerts, an Alerts
+panel and an annotation per alert. Each query reads what the Spark job writes
+(sparkjob.series; tests/unit/test_dashboards.py holds the two alike). Panels name the
+datasource by its fixed uid; the bucket is a dashboard variable whose default is
+INFLUX_BUCKET, so no query text names a bucket.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamlab.specs import Aggregation, DatasetSpec, FieldSpec
+from streamlab.spec_processing import seconds
+from streamlab.specs import Aggregation, DatasetSpec
 
 from . import flux
 
@@ -30,7 +34,6 @@ TAGS = ["streamlab"]
 SCHEMA_VERSION = 41
 UID_MAX_LENGTH = 40  # Grafana refuses longer uids
 PANEL_WIDTH, PANEL_HEIGHT, GRID_COLUMNS = 12, 8, 24
-_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600}
 # What Grafana puts first in every dashboard's annotation list (its own annotations).
 BUILT_IN_ANNOTATIONS = {
     "builtIn": 1,
@@ -65,11 +68,38 @@ def alerts_measurement(dataset: str) -> str:
     return f"{dataset}_alerts"
 
 
-def window_tag(window: str) -> str:
-    """'1 minutes' -> '60s': the `window` tag the Spark job gives <dataset>_agg points
-    (sparkjob.series.window_tag; tests/unit/test_dashboards.py holds the two alike)."""
-    amount, unit = re.fullmatch(r"(\d+) (seconds|minutes|hours)", window).groups()
-    return f"{int(amount) * _UNIT_SECONDS[unit]}s"
+def aggregates_measurement(dataset: str) -> str:
+    """Where the Spark job writes a dataset's aggregates (sparkjob.series.aggregate_series)."""
+    return f"{dataset}_agg"
+
+
+def optional_tags(spec: DatasetSpec) -> set[str]:
+    """Tags a point may lack: derived ones (a null value) and looked-up ones (a row that
+    missed its lookup and went on, on_miss: keep)."""
+    return set(spec.point_tags) - set(spec.tags)
+
+
+@dataclass(frozen=True)
+class PointField:
+    name: str
+    type: str | None  # a spec field type; None: whatever type Spark gave the column
+    description: str
+
+
+def point_fields(spec: DatasetSpec) -> list[PointField]:
+    """The fields of the dataset's points, in DatasetSpec.point_fields' order, with the type
+    the spec gives them (none for a derived column without `type` or a looked-up column)."""
+    known = {
+        f.name: PointField(f.name, f.type, f"{f.type} field of {spec.name}") for f in spec.fields
+    }
+    for d in spec.derived:
+        kind = d.type or "typed by Spark"
+        known[d.name] = PointField(d.name, d.type, f"Derived ({kind}): {d.expr}")
+    for lookup in spec.lookups:
+        for column in lookup.columns:
+            where = f"Looked up in {lookup.name} ({lookup.table_key} = {lookup.key})"
+            known[column] = PointField(column, None, where)
+    return [known[name] for name in spec.point_fields]
 
 
 # -- variables -------------------------------------------------------------------------------
@@ -147,36 +177,84 @@ def _options(kind: str) -> dict[str, Any]:
 
 
 def field_panel(
-    index: int, spec: DatasetSpec, field: FieldSpec, tags: Sequence[tuple[str, str]]
+    index: int,
+    measurement: str,
+    field: PointField,
+    tags: Sequence[tuple[str, str]],
+    optional: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Numbers as a mean per interval; booleans as 0/1; strings as a state timeline."""
+    """Numbers as a mean per interval; booleans as 0/1; strings as a state timeline.
+
+    A field of no known type (a derived column without `type`, a looked-up column) may hold
+    numbers, booleans or strings: its last value per interval (`last` selects, so it takes
+    any type, where mean refuses strings) in a state timeline, the one panel that shows
+    strings as well as numbers; a time series would draw nothing for a string. Looked-up
+    columns are mostly such slowly changing attributes (a station's name, its capacity)."""
     convert = ["|> toInt()"] if field.type == "bool" else []
     fn = "mean" if field.type in ("float", "int") else "last"
-    steps = flux.select(BUCKET_VAR, spec.name, [field.name], tags, convert) + flux.windowed(fn)
-    kind = "state-timeline" if field.type == "string" else "timeseries"
-    return panel(index, field.name, flux.render(steps), kind, f"{field.type} field of {spec.name}")
+    steps = flux.select(BUCKET_VAR, measurement, [field.name], tags, convert, optional)
+    kind = "timeseries" if field.type in ("float", "int", "bool") else "state-timeline"
+    query = flux.render(steps + flux.windowed(fn))
+    return panel(index, field.name, query, kind, field.description)
+
+
+def charted_aggregations(spec: DatasetSpec) -> list[Aggregation]:
+    """The aggregations written to InfluxDB: one with only a kafka output has no points."""
+    return [agg for agg in spec.aggregations if "influxdb" in agg.outputs]
+
+
+def aggregate_title(agg: Aggregation) -> str:
+    """'hourly: temp_avg, temp_max, rows per 3600s window, sliding every 600s'."""
+    slide = f", sliding every {seconds(agg.slide)}s" if agg.slide else ""
+    return f"{agg.name}: {', '.join(agg.columns)} per {seconds(agg.window)}s window{slide}"
 
 
 def aggregate_panel(
-    index: int, spec: DatasetSpec, agg: Aggregation, tags: Sequence[tuple[str, str]]
+    index: int,
+    spec: DatasetSpec,
+    agg: Aggregation,
+    tags: Sequence[tuple[str, str]],
+    optional: Collection[str] = (),
 ) -> dict[str, Any]:
-    window = window_tag(agg.window)
-    fields = [f"{name}_{fn}" for name in agg.fields for fn in agg.functions]
-    extra = [f"|> filter(fn: (r) => r.window == {flux.string(window)})"]
-    steps = flux.select(BUCKET_VAR, f"{spec.name}_agg", fields, tags, extra)
-    title = f"{', '.join(agg.fields)}: {', '.join(agg.functions)} per {window} window"
-    description = f"Windowed aggregates of {', '.join(agg.fields)} computed by the Spark job"
-    return panel(index, title, flux.render(steps), description=description)
+    """One series per group (its group_by values) and aggregate column, from the points of
+    this aggregation (its `aggregation` and `window` tags: several may share columns).
+
+    The points are already one per window and group: `last` per display interval keeps
+    them as they are when the interval is shorter than the window and thins them out when
+    it is longer, and takes any type (min, max, first and last of a string column)."""
+    window = f"{seconds(agg.window)}s"  # the `window` tag: sparkjob.series.window_tag
+    extra = [
+        f"|> filter(fn: (r) => r.aggregation == {flux.string(agg.name)})",
+        f"|> filter(fn: (r) => r.window == {flux.string(window)})",
+        f"|> group(columns: {flux.string_list([*agg.group_by, '_field'])})",
+    ]
+    # Only the group columns have a tag on these points: other tag variables do not apply.
+    grouped = [(tag, var) for tag, var in tags if tag in agg.group_by]
+    measurement = aggregates_measurement(spec.name)
+    steps = flux.select(BUCKET_VAR, measurement, agg.columns, grouped, extra, optional)
+    by = f"grouped by {', '.join(agg.group_by)}" if agg.group_by else "all rows together"
+    rows = "rows that fired an alert" if agg.rows == "alerts" else "rows"
+    slide = f", sliding every {agg.slide}" if agg.slide else ""
+    description = (
+        f"Aggregation {agg.name} of the {rows} of {spec.name} per {agg.window} window{slide}, "
+        f"{by}; computed by the Spark job (to {' and '.join(agg.outputs)})"
+    )
+    return panel(index, aggregate_title(agg), flux.render(steps + flux.windowed("last")),
+                 description=description)  # fmt: skip
+
+
+def alert_rules(spec: DatasetSpec) -> str:
+    return "; ".join(f"{a.name}: {a.rule}" for a in spec.alerts)
 
 
 def alerts_panel(index: int, spec: DatasetSpec, tags: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """How many rows fired each alert per interval (one series per alert name)."""
+    """How many rows fired each alert per interval (one series per alert name), counted by
+    their `fired` field: every alert point has it, `when` alerts' and a NaN value's too."""
     keep = '|> keep(columns: ["_start", "_stop", "_time", "_value", "_field", "alert"])'
-    # threshold, not value: a point always has it (the job drops a NaN value, not the point)
-    steps = flux.select(BUCKET_VAR, alerts_measurement(spec.name), ["threshold"], tags)
+    steps = flux.select(BUCKET_VAR, alerts_measurement(spec.name), ["fired"], tags)
     steps += ['|> group(columns: ["alert"])', keep, *flux.windowed("count")]
-    rules = "; ".join(f"{a.name}: {a.field} {a.operator} {a.value:g}" for a in spec.alerts)
-    result = panel(index, "Alerts", flux.render(steps), description=f"Rows that fired ({rules})")
+    description = f"Rows that fired each alert, per interval ({alert_rules(spec)})"
+    result = panel(index, "Alerts", flux.render(steps), description=description)
     result["fieldConfig"]["defaults"] = {
         "displayName": "${__field.labels.alert}",
         "custom": {"drawStyle": "bars", "fillOpacity": 60},
@@ -185,9 +263,12 @@ def alerts_panel(index: int, spec: DatasetSpec, tags: Sequence[tuple[str, str]])
 
 
 def alerts_annotation(spec: DatasetSpec, tags: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    value = '(if exists r.value then string(v: r.value) else "NaN")'
-    text = f'r.alert + ": " + {value} + " (threshold " + string(v: r.threshold) + ")"'
-    steps = flux.select(BUCKET_VAR, alerts_measurement(spec.name), ["value", "threshold"], tags)
+    """An event per row that fired: the alert's rule, and the value for a field alert (a
+    `when` alert's points have no value; a field alert's NaN value is not written)."""
+    rule = flux.choose("alert", {a.name: a.rule for a in spec.alerts})
+    value = '(if exists r.value then " (value " + string(v: r.value) + ")" else "")'
+    text = f'r.alert + ": " + {rule} + {value}'
+    steps = flux.select(BUCKET_VAR, alerts_measurement(spec.name), ["fired", "value"], tags)
     steps += flux.as_annotations({"title": "r.alert", "text": text, "tags": "r.alert"})
     return annotation("Alerts", flux.render(steps), "red")
 
@@ -208,16 +289,21 @@ def annotation(name: str, query: str, color: str) -> dict[str, Any]:
 
 
 def dataset_dashboard(spec: DatasetSpec, bucket_default: str) -> dict[str, Any]:
-    tags = [(tag, tag_variable_name(tag)) for tag in spec.tags]
-    panels = [field_panel(i, spec, f, tags) for i, f in enumerate(spec.fields)]
-    for agg in spec.aggregations:
-        panels.append(aggregate_panel(len(panels), spec, agg, tags))
+    tags = [(tag, tag_variable_name(tag)) for tag in spec.point_tags]
+    # Alert points carry the spec's own tags only (sparkjob.series.alert_series).
+    spec_tags = [(tag, var) for tag, var in tags if tag in spec.tags]
+    optional = optional_tags(spec)
+    panels = [
+        field_panel(i, spec.name, f, tags, optional) for i, f in enumerate(point_fields(spec))
+    ]
+    for agg in charted_aggregations(spec):
+        panels.append(aggregate_panel(len(panels), spec, agg, tags, optional))
     annotations = []
     if spec.alerts:
-        panels.append(alerts_panel(len(panels), spec, tags))
-        annotations.append(alerts_annotation(spec, tags))
+        panels.append(alerts_panel(len(panels), spec, spec_tags))
+        annotations.append(alerts_annotation(spec, spec_tags))
     variables = [bucket_variable(BUCKET_VAR, bucket_default, "Bucket")]
-    variables += [tag_variable(BUCKET_VAR, spec.name, tag) for tag in spec.tags]
+    variables += [tag_variable(BUCKET_VAR, spec.name, tag) for tag in spec.point_tags]
     return dashboard(
         uid=dataset_uid(spec.name),
         title=f"Dataset: {spec.name}",

@@ -7,7 +7,7 @@ before InfluxDB sees the text. Time comes from Grafana's v.timeRangeStart / v.ti
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 # The most events an annotation query returns (the latest); more only clutter a panel.
 ANNOTATION_LIMIT = 500
@@ -17,6 +17,22 @@ def string(value: str) -> str:
     """A Flux string literal (names in specs are lower_snake_case; escape anyway)."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
     return f'"{escaped}"'
+
+
+def string_list(values: Sequence[str]) -> str:
+    """A Flux array of string literals: ["a", "b"]."""
+    return f"[{', '.join(string(v) for v in values)}]"
+
+
+def choose(column: str, values: Mapping[str, str], default: str = "") -> str:
+    """A string expression: values[r.column] (default when none matches), as a chain of
+    if/else (no import, and a handful of values at most)."""
+    expression = string(default)
+    for key, value in reversed(list(values.items())):
+        expression = (
+            f"if r[{string(column)}] == {string(key)} then {string(value)} else {expression}"
+        )
+    return f"({expression})"
 
 
 def variable(name: str) -> str:
@@ -29,12 +45,19 @@ def any_of(column: str, values: Sequence[str]) -> str:
     return " or ".join(f"r[{string(column)}] == {string(v)}" for v in values)
 
 
-def tag_filters(tags: Sequence[tuple[str, str]]) -> list[str]:
-    """One filter per (tag, variable name): the tag's value is among the selected ones."""
-    return [
-        f"|> filter(fn: (r) => contains(value: r[{string(tag)}], set: ${{{var}:json}}))"
-        for tag, var in tags
-    ]
+def tag_filters(tags: Sequence[tuple[str, str]], optional: Collection[str] = ()) -> list[str]:
+    """One filter per (tag, variable name): the tag's value is among the selected ones.
+
+    A point may lack an optional tag (a derived tag's null, a lookup's miss): the variable's
+    values, "All" included, come from the points that have it, so such a point passes its
+    filter rather than vanish from every panel."""
+    filters = []
+    for tag, var in tags:
+        test = f"contains(value: r[{string(tag)}], set: ${{{var}:json}})"
+        if tag in optional:
+            test = f"not exists r[{string(tag)}] or {test}"
+        filters.append(f"|> filter(fn: (r) => {test})")
+    return filters
 
 
 def select(
@@ -43,14 +66,16 @@ def select(
     fields: Sequence[str],
     tags: Sequence[tuple[str, str]] = (),
     extra: Sequence[str] = (),
+    optional: Collection[str] = (),
 ) -> list[str]:
-    """The start of a query: bucket, time range, measurement, fields, tag variables."""
+    """The start of a query: bucket, time range, measurement, fields, tag variables (a point
+    may lack the optional tags)."""
     return [
         f"from(bucket: {variable(bucket_var)})",
         "|> range(start: v.timeRangeStart, stop: v.timeRangeStop)",
         f"|> filter(fn: (r) => r._measurement == {string(measurement)})",
         f"|> filter(fn: (r) => {any_of('_field', fields)})",
-        *tag_filters(tags),
+        *tag_filters(tags, optional),
         *extra,
     ]
 

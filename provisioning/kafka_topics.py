@@ -1,4 +1,5 @@
-"""Step 1: every dataset's raw, dead-letter and alerts topics, with the spec's partitions."""
+"""Step 1: every topic of every dataset (DatasetSpec.topics: raw, dead-letter, alerts,
+enriched and aggregate topics), with the spec's partitions."""
 
 from __future__ import annotations
 
@@ -25,12 +26,9 @@ _BROKER_MESSAGE = re.compile(r"error_message=(['\"])(.*?)\1")
 
 
 def wanted_topics(specs: Mapping[str, DatasetSpec]) -> dict[str, int]:
-    """Topic name -> partitions: raw, dead-letter and alerts topics share the spec's count."""
-    topics: dict[str, int] = {}
-    for spec in specs.values():
-        for name in (spec.raw_topic, spec.deadletter_topic, spec.alerts_topic):
-            topics[name] = spec.partitions
-    return topics
+    """Topic name -> partitions: every topic of a spec (DatasetSpec.topics, the list the
+    metrics collector reads too) has the spec's count."""
+    return {name: spec.partitions for spec in specs.values() for name, _kind in spec.topics}
 
 
 def provision_topics(

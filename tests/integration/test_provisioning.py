@@ -50,10 +50,16 @@ source:
 tags: [sensor]
 fields: {{temperature: float, status: string}}
 topic: {{partitions: 3}}
+enriched: true
 aggregations:
   - window: 1 minutes
     functions: [avg, max]
     fields: [temperature]
+  - name: per_status
+    window: 5 minutes
+    group_by: [status]
+    count: rows
+    outputs: [kafka]
 autostart: false
 """
 SPEC_B = """\
@@ -183,7 +189,9 @@ def test_first_run_creates_everything_second_run_changes_nothing(lab: Lab, kafka
     first = lab.run()
     assert first.code == 0, first.stderr
     specs = lab.specs
-    topics = {t for s in specs.values() for t in (s.raw_topic, s.deadletter_topic, s.alerts_topic)}
+    topics = {name for s in specs.values() for name, _kind in s.topics}
+    # SPEC_A's enriched rows and its aggregation to Kafka have topics of their own
+    assert {"enriched", "aggregate"} <= {kind for s in specs.values() for _, kind in s.topics}
     spark_dirs = [f"{lab.base}/raw", f"{lab.base}/checkpoints", f"/user/{lab.spark_user}"]
     dashboards = {"streamlab-pipeline", *(f"dataset-{name}" for name in specs)}
     for topic in topics:
@@ -228,7 +236,7 @@ def test_output_is_one_line_per_item(lab: Lab) -> None:
     run = lab.run("--only", "kafka")
     assert run.code == 0, run.stderr
     lines = [line for line in run.stdout.splitlines() if line.startswith("kafka: ")]
-    assert len(lines) == len(run.items) == 3 * len(lab.specs)
+    assert len(lines) == len(run.items) == sum(len(s.topics) for s in lab.specs.values())
 
 
 # -- repairs -------------------------------------------------------------------------------
@@ -424,11 +432,7 @@ def _partitions(kafka, topics: list[str]) -> dict[str, int]:
 
 
 def _assert_topics(kafka, specs) -> None:
-    wanted = {
-        topic: spec.partitions
-        for spec in specs.values()
-        for topic in (spec.raw_topic, spec.deadletter_topic, spec.alerts_topic)
-    }
+    wanted = {topic: spec.partitions for spec in specs.values() for topic, _kind in spec.topics}
     assert _partitions(kafka, list(wanted)) == wanted
 
 
@@ -557,9 +561,9 @@ def _assert_grafana(lab: Lab, dashboards: set[str]) -> None:
     for name, spec in lab.specs.items():
         model = stored[f"dataset-{name}"]["dashboard"]
         titles = [p["title"] for p in model["panels"]]
-        assert titles[: len(spec.fields)] == list(spec.field_names)
+        assert titles[: len(spec.point_fields)] == list(spec.point_fields)
         variables = {v["name"]: v for v in model["templating"]["list"]}
-        assert set(variables) == {"bucket", *spec.tags}
+        assert set(variables) == {"bucket", *spec.point_tags}
         assert variables["bucket"]["current"]["value"] == BUCKET
     pipeline = stored["streamlab-pipeline"]["dashboard"]
     variables = {v["name"]: v for v in pipeline["templating"]["list"]}

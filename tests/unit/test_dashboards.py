@@ -13,9 +13,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 from influxdb_client import Point
 
 from doubles.grafana.api_dashboards import shape_problem
+from provisioning import flux
 from provisioning.config import ProvisionConfig
 from provisioning.dashboards import (
     BUCKET_VAR,
@@ -28,12 +30,12 @@ from provisioning.dashboards import (
     dataset_dashboard,
     dataset_uid,
     load_dashboard_file,
-    window_tag,
 )
 from sparkjob import series
 from streamlab.pipeline_schema import MEASUREMENTS
 from streamlab.settings import Settings
-from streamlab.specs import DatasetSpec, load_specs
+from streamlab.spec_processing import Aggregation, seconds
+from streamlab.specs import DatasetSpec, load_specs, parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = Settings.load(ROOT / "settings.env", environ={})
@@ -62,6 +64,56 @@ GRAFANA_VARIABLES = re.compile(r"^__|^(?:timeFilter|interval)$")
 PANEL_TYPES = {"timeseries", "state-timeline", "stat", "table", "row"}
 
 Written = dict[str, tuple[set[str], set[str]]]  # measurement -> (tags, fields)
+TAG_FILTER = re.compile(r'contains\(value: r\["([^"]+)"\]')
+
+# A spec with every processing key the dashboards show: derived columns (typed, untyped, a
+# tag), a lookup adding a field and a tag, both forms of alert, and aggregations with
+# group_by, slide and outputs. The lookup table is relative to the spec's folder, datasets/.
+STATIONS = """\
+name: stations
+source:
+  type: synthetic
+  tag_values: {station_id: ["3931211791", "850691265"]}
+  generators:
+    bikes: {kind: uniform, low: 0, high: 30}
+    docks: {kind: uniform, low: 0, high: 30}
+    status: {kind: choice, values: [ok, broken]}
+tags: [station_id]
+fields: {bikes: int, docks: int, status: string}
+derive:
+  capacity: {expr: "bikes + docks", type: int}
+  fill: "bikes / (bikes + docks)"
+  band: {expr: "CASE WHEN bikes < 3 THEN 'low' ELSE 'ok' END", tag: true}
+lookups:
+  - table: data/velib_stations.csv
+    key: station_id
+    columns: [name]
+    tags: [postcode]
+enriched: true
+alerts:
+  - name: empty
+    when: "bikes = 0 AND status = 'ok'"
+  - name: few
+    field: bikes
+    operator: "<"
+    value: 3
+aggregations:
+  - name: by_area
+    window: 15 minutes
+    slide: 5 minutes
+    group_by: [postcode, band]
+    functions: [avg, max]
+    fields: [bikes]
+    count: rows
+    outputs: [influxdb, kafka]
+  - window: 1 minutes
+    functions: [last]
+    fields: [status]
+  - name: to_kafka
+    window: 1 minutes
+    count: rows
+    outputs: [kafka]
+"""
 
 
 # -- reading a model ----------------------------------------------------------------------
@@ -218,9 +270,10 @@ def test_dataset_dashboard_structure(name: str) -> None:
     assert model["uid"] == dataset_uid(name) and len(model["uid"]) <= UID_MAX_LENGTH
     assert name in model["title"]
     titles = [p["title"] for p in model["panels"]]
-    assert titles[: len(spec.fields)] == list(spec.field_names)
+    assert titles[: len(spec.point_fields)] == list(spec.point_fields)
     alerts = 1 if spec.alerts else 0
-    assert len(model["panels"]) == len(spec.fields) + len(spec.aggregations) + alerts
+    charted = [a for a in spec.aggregations if "influxdb" in a.outputs]
+    assert len(model["panels"]) == len(spec.point_fields) + len(charted) + alerts
     assert ("Alerts" in titles) == bool(spec.alerts)
     assert [a["name"] for a in annotations(model)] == (["Alerts"] if spec.alerts else [])
     for panel in model["panels"]:
@@ -233,10 +286,10 @@ def test_a_variable_per_tag_and_the_bucket_as_a_variable(name: str) -> None:
     spec = SPECS[name]
     model = dataset_dashboard(spec, BUCKET)
     found = variables(model)
-    assert set(found) == {BUCKET_VAR, *spec.tags}
+    assert set(found) == {BUCKET_VAR, *spec.point_tags}
     bucket = found[BUCKET_VAR]
     assert bucket["query"] == BUCKET and bucket["current"]["value"] == BUCKET
-    for tag in spec.tags:
+    for tag in spec.point_tags:
         assert found[tag]["type"] == "query" and found[tag]["multi"] and found[tag]["includeAll"]
         assert f'tag: "{tag}"' in found[tag]["query"]
 
@@ -258,12 +311,13 @@ def test_flux_names_only_what_the_spec_and_the_spark_job_write(name: str) -> Non
     written = _dataset_points(spec)
     for text in queries(model):
         assert_reads_only_what_is_written(text, written)
-    for field in spec.fields:
-        panel = next(p for p in model["panels"] if p["title"] == field.name)
+    data = series.data_series(spec)
+    for field in data.fields:
+        panel = next(p for p in model["panels"] if p["title"] == field)
         text = panel["targets"][0]["query"]
-        assert FIELD.findall(text) == [field.name]
-        assert MEASUREMENT.findall(text) == [spec.name]
-        for tag in spec.tags:
+        assert FIELD.findall(text) == [field]
+        assert MEASUREMENT.findall(text) == [data.measurement]
+        for tag in data.tags:
             assert f'contains(value: r["{tag}"], set: ${{{tag}:json}})' in text
 
 
@@ -272,15 +326,11 @@ def test_aggregates_panel_reads_what_the_spark_job_writes() -> None:
     assert specs_with_aggregates, "datasets/ should declare at least one aggregation"
     for spec in specs_with_aggregates:
         model = dataset_dashboard(spec, BUCKET)
-        first, after = len(spec.fields), len(spec.fields) + len(spec.aggregations)
-        for agg, panel in zip(spec.aggregations, model["panels"][first:after], strict=True):
-            text = panel["targets"][0]["query"]
-            written = series.aggregate_series(spec, agg)
-            assert set(FIELD.findall(text)) == set(written.fields)
-            assert MEASUREMENT.findall(text) == [written.measurement]
-            assert "window" in written.tags
-            assert f'r.window == "{series.window_tag(agg)}"' in text
-            assert window_tag(agg.window) == series.window_tag(agg)
+        first = len(spec.point_fields)
+        charted = [a for a in spec.aggregations if "influxdb" in a.outputs]
+        after = first + len(charted)
+        for agg, panel in zip(charted, model["panels"][first:after], strict=True):
+            _assert_aggregate_panel(spec, agg, panel)
 
 
 def test_alerts_panel_and_annotation_read_what_the_spark_job_writes() -> None:
@@ -291,15 +341,110 @@ def test_alerts_panel_and_annotation_read_what_the_spark_job_writes() -> None:
         measurement = series.alert_series(spec).measurement
         assert measurement in _dataset_points(spec)
         panel = next(p for p in model["panels"] if p["title"] == "Alerts")
-        text = panel["targets"][0]["query"]
-        assert MEASUREMENT.findall(text) == [measurement]
-        assert 'group(columns: ["alert"])' in text and "fn: count" in text
-        for alert in spec.alerts:
-            assert alert.name in panel["description"]
-        (entry,) = annotations(model)
-        query = entry["target"]["query"]
-        assert MEASUREMENT.findall(query) == [measurement]
-        _assert_annotation_frame(query)
+        _assert_alerts(spec, panel, annotations(model))
+
+
+# -- a spec with derived columns, lookups, when-alerts and grouped aggregations -----------
+
+
+@pytest.fixture
+def stations() -> DatasetSpec:
+    return parse_spec(yaml.safe_load(STATIONS), ROOT / "datasets" / "stations.yaml", {})
+
+
+def test_processed_spec_dashboard_is_usable_and_reads_what_the_job_writes(
+    stations: DatasetSpec,
+) -> None:
+    model = json.loads(json.dumps(dataset_dashboard(stations, BUCKET)))
+    assert_grafana_model(model)
+    assert_datasources_by_uid(model)
+    assert_variables_declared(model)
+    written = _dataset_points(stations)
+    for text in queries(model):
+        assert_flux_shape(text, BUCKET_VAR)
+        assert_reads_only_what_is_written(text, written)
+    titles = [p["title"] for p in model["panels"]]
+    # the spec's fields, then derived, then looked up; the aggregations; the alerts
+    assert titles[:6] == ["bikes", "docks", "status", "capacity", "fill", "name"]
+    assert titles[6].startswith("by_area: ") and titles[7].startswith("agg1: ")
+    assert titles[8:] == ["Alerts"]
+
+
+def test_derived_and_looked_up_fields_get_panels(stations: DatasetSpec) -> None:
+    model = dataset_dashboard(stations, BUCKET)
+    by_title = {p["title"]: p for p in model["panels"]}
+
+    def query(title: str) -> str:
+        return by_title[title]["targets"][0]["query"]
+
+    for name in ("capacity", "fill", "name"):
+        assert FIELD.findall(query(name)) == [name]
+        assert MEASUREMENT.findall(query(name)) == [series.data_series(stations).measurement]
+    # A derived column with a type: like a spec field of that type.
+    assert by_title["capacity"]["type"] == by_title["bikes"]["type"] == "timeseries"
+    assert "fn: mean" in query("capacity")
+    assert "bikes + docks" in by_title["capacity"]["description"]
+    # No type known (untyped derived, looked up): the last value, which any type has.
+    for name in ("fill", "name"):
+        assert by_title[name]["type"] == "state-timeline"
+        assert "fn: last" in query(name)
+        assert "mean" not in query(name) and "toInt" not in query(name)
+    assert "velib_stations" in by_title["name"]["description"]
+
+
+def test_derived_and_looked_up_tags_are_variables_and_filters(stations: DatasetSpec) -> None:
+    model = dataset_dashboard(stations, BUCKET)
+    found = variables(model)
+    assert set(found) == {BUCKET_VAR, "station_id", "band", "postcode"}
+    for tag in ("band", "postcode"):
+        assert found[tag]["type"] == "query" and found[tag]["multi"]
+        assert f'tag: "{tag}"' in found[tag]["query"]
+        assert MEASUREMENT.findall(found[tag]["query"]) == ["stations"]
+    text = model["panels"][0]["targets"][0]["query"]
+    assert TAG_FILTER.findall(text) == ["station_id", "band", "postcode"]
+    # A row may lack a derived or looked-up tag (null, a lookup miss): it stays in view.
+    assert 'not exists r["band"] or contains(value: r["band"], set: ${band:json})' in text
+    assert 'not exists r["postcode"] or contains(' in text
+    assert 'not exists r["station_id"]' not in text
+
+
+def test_a_panel_per_aggregation_grouped_by_its_columns(stations: DatasetSpec) -> None:
+    model = dataset_dashboard(stations, BUCKET)
+    by_area, per_minute, to_kafka = stations.aggregations
+    first, second = model["panels"][6:8]
+    # an aggregation with only a kafka output writes no points: no panel
+    assert not [p for p in model["panels"] if to_kafka.name in p["title"]]
+    _assert_aggregate_panel(stations, by_area, first)
+    _assert_aggregate_panel(stations, per_minute, second)
+    assert (
+        first["title"] == "by_area: bikes_avg, bikes_max, rows per 900s window, sliding every 300s"
+    )
+    assert second["title"] == "agg1: status_last per 60s window"
+    text = first["targets"][0]["query"]
+    assert '|> group(columns: ["postcode", "band", "_field"])' in text
+    # station_id is no tag of by_area's points: no filter on it (it would drop them all)
+    assert sorted(TAG_FILTER.findall(text)) == ["band", "postcode"]
+    assert "postcode, band" in first["description"] and "kafka" in first["description"]
+    text = second["targets"][0]["query"]
+    assert '|> group(columns: ["station_id", "_field"])' in text
+    assert 'r.aggregation == "agg1"' in text and 'r.window == "60s"' in text
+    # min/max/first/last may be strings: no mean over aggregates
+    assert "fn: last" in text and "mean" not in text
+
+
+def test_alerts_panel_and_annotation_for_when_and_field_alerts(stations: DatasetSpec) -> None:
+    model = dataset_dashboard(stations, BUCKET)
+    panel = next(p for p in model["panels"] if p["title"] == "Alerts")
+    _assert_alerts(stations, panel, annotations(model))
+    assert "empty: bikes = 0 AND status = 'ok'" in panel["description"]
+    assert "few: bikes < 3" in panel["description"]
+    (entry,) = annotations(model)
+    query = entry["target"]["query"]
+    assert 'if r["alert"] == "empty" then "bikes = 0 AND status = \'ok\'"' in query
+    assert 'if r["alert"] == "few" then "bikes < 3"' in query
+    # alert points carry the spec's tags only: no filter on derived or looked-up ones
+    for text in (query, panel["targets"][0]["query"]):
+        assert TAG_FILTER.findall(text) == ["station_id"]
 
 
 def test_field_types_get_fitting_panels() -> None:
@@ -346,7 +491,7 @@ def test_pipeline_dashboard_reads_what_the_job_the_collector_and_the_streamer_wr
     pipeline_var = variables(model)[PIPELINE_BUCKET_VAR]
     assert pipeline_var["current"]["value"] == PIPELINE_BUCKET
     written = _pipeline_points()
-    assert {"spark_query", "spark_sink"} <= set(written)
+    assert {"spark_query", "spark_sink", "spark_dataset"} <= set(written)
     for text in queries(model):
         assert_reads_only_what_is_written(text, written)
 
@@ -377,6 +522,39 @@ def test_pipeline_dashboard_panels() -> None:
     assert set(FIELD.findall(dead[0])) == {"rows_deadlettered", "rows_filtered"}
     for panel in panels(model):
         assert panel["type"] == "row" or panel["description"], panel["title"]
+
+
+def test_pipeline_dashboard_shows_lookups_drops_and_datasets_not_started() -> None:
+    model = load_dashboard_file(PIPELINE_FILE, DEFAULTS)
+    by_title = {p["title"]: p for p in panels(model)}
+    rows = [p for p in model["panels"] if p["type"] == "row"]
+    spark, cluster = (next(r["gridPos"]["y"] for r in rows if r["title"] == t)
+                      for t in ("Spark", "Cluster"))  # fmt: skip
+    sink = by_title["Rows left out and lookup misses"]
+    text = sink["targets"][0]["query"]
+    assert MEASUREMENT.findall(text) == ["spark_sink"]
+    assert set(FIELD.findall(text)) == {"lookup_misses", "rows_dropped"}
+    failed = by_title["Datasets the job could not start"]
+    assert failed["type"] == "table"
+    text = failed["targets"][0]["query"]
+    assert MEASUREMENT.findall(text) == ["spark_dataset"]
+    assert set(FIELD.findall(text)) == {"failed", "error"}
+    # the last point of each dataset (its last start), with its name and error
+    steps = [line.strip() for line in text.splitlines()]
+    pivot = '|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")'
+    assert steps.index(pivot) < steps.index('|> last(column: "_time")') < steps.index("|> group()")
+    assert {"dataset", "error", "failed"} <= columns_named(text)
+    # the failed ones shown (the query itself answers whenever the job has started)
+    (only_failed,) = [t for t in failed["transformations"] if t["id"] == "filterByValue"]
+    assert only_failed["options"]["type"] == "include"
+    assert only_failed["options"]["filters"] == [
+        {"fieldName": "failed", "config": {"id": "equal", "options": {"value": 1}}}
+    ]
+    assert failed["timeFrom"]  # written once, at the job's start: a longer look back
+    for panel in (sink, failed):
+        assert spark < panel["gridPos"]["y"] < cluster, panel["title"]
+    # a dataset that never started is still a value of the dataset variable
+    assert 'r._measurement == "spark_dataset"' in variables(model)["dataset"]["query"]
 
 
 def test_pipeline_dashboard_marks_rate_changes() -> None:
@@ -418,6 +596,56 @@ def test_all_dashboards_is_files_then_datasets() -> None:
 # -- helpers ------------------------------------------------------------------------------
 
 
+def _assert_aggregate_panel(spec: DatasetSpec, agg: Aggregation, panel: dict[str, Any]) -> None:
+    """One aggregation's points (its window and aggregation tags), a series per group."""
+    text = panel["targets"][0]["query"]
+    written = series.aggregate_series(spec, agg)
+    assert_reads_only_what_is_written(text, _dataset_points(spec))
+    assert MEASUREMENT.findall(text) == [written.measurement]
+    assert set(FIELD.findall(text)) == set(written.fields) == set(agg.columns)
+    assert {"window", "aggregation"} <= set(written.tags)
+    assert f'r.window == "{series.window_tag(agg)}"' in text
+    assert f'r.aggregation == "{agg.name}"' in text
+    steps = [line.strip() for line in text.splitlines()]
+    group = f"|> group(columns: {json.dumps([*agg.group_by, '_field'])})"
+    assert group in steps, text
+    assert steps.index(group) < next(i for i, s in enumerate(steps) if "aggregateWindow" in s)
+    # only the group columns that have a variable are filtered (the others are no tags here)
+    assert set(TAG_FILTER.findall(text)) == set(agg.group_by) & set(spec.point_tags)
+    title = panel["title"]
+    assert title.startswith(f"{agg.name}: ") and series.window_tag(agg) in title
+    assert all(column in title for column in agg.columns)
+    if agg.slide:
+        assert f"sliding every {seconds(agg.slide)}s" in title
+    else:
+        assert "sliding" not in title
+
+
+def _assert_alerts(spec: DatasetSpec, panel: dict[str, Any], entries: list[dict]) -> None:
+    """Rows that fired, counted per alert by their `fired` field; the rules in the
+    description; an annotation whose text needs no value (a `when` alert has none)."""
+    written = series.alert_series(spec)
+    assert "fired" in written.fields
+    text = panel["targets"][0]["query"]
+    assert MEASUREMENT.findall(text) == [written.measurement]
+    assert FIELD.findall(text) == ["fired"]
+    assert 'group(columns: ["alert"])' in text and "fn: count" in text
+    for alert in spec.alerts:
+        assert f"{alert.name}: {alert.rule}" in panel["description"]
+    (entry,) = entries
+    query = entry["target"]["query"]
+    assert MEASUREMENT.findall(query) == [written.measurement]
+    assert "fired" in FIELD.findall(query)  # every alert point has a row after the pivot
+    for alert in spec.alerts:
+        assert f'r["alert"] == {flux.string(alert.name)} then {flux.string(alert.rule)}' in query
+    # the value only where a point has one (field alerts; not a NaN, not a `when` alert)
+    assert "r.threshold" not in query and query.count("r.value") == 2
+    assert re.search(r"if exists r\.value then [^)]*string\(v: r\.value\)", query), query
+    for found in (TAG_FILTER.findall(text), TAG_FILTER.findall(query)):
+        assert set(found) <= set(written.tags)
+    _assert_annotation_frame(query)
+
+
 def _assert_annotation_frame(query: str) -> None:
     """One table (one frame) of _time, title, text and tags: the names Grafana's standard
     annotation support maps to an event's time, title, text and tags."""
@@ -443,9 +671,11 @@ def _written(points: list[Point]) -> Written:
 
 def _dataset_points(spec: DatasetSpec) -> Written:
     """Measurement -> (tags, fields) in the data bucket: the series the Spark job writes
-    (sparkjob.series): the spec's rows, its aggregates and, when it declares any, alerts."""
+    (sparkjob.series): the spec's rows, its aggregates to influxdb and, when it declares any,
+    alerts."""
     written_series = [series.data_series(spec)]
-    written_series += [series.aggregate_series(spec, agg) for agg in spec.aggregations]
+    written_series += [series.aggregate_series(spec, agg) for agg in spec.aggregations
+                       if "influxdb" in agg.outputs]  # fmt: skip
     if spec.alerts:
         written_series.append(series.alert_series(spec))
     written: Written = {}
@@ -467,7 +697,14 @@ def _pipeline_points() -> Written:
         durationMs={"triggerExecution": 11}, sources=[source],
     )  # fmt: skip
     latency = {"latency_ms_p50": 5.0, "latency_ms_p95": 7.0, "latency_ms_max": 9.0}
-    points = _written([series.query_point(progress), series.sink_point("temps", 4, 10, latency)])
+    # sparkjob.frame_writes.Written's attributes (that module needs pyspark)
+    written = SimpleNamespace(points=10, missed=2, dropped=1, latency_ms=latency)
+    points = _written([
+        series.query_point(progress),
+        series.sink_point("temps", 4, written),
+        series.dataset_point("temps", 3),
+        series.dataset_point("velib", 0, "refused"),
+    ])  # fmt: skip
     for m in MEASUREMENTS.values():
         assert m.name not in points, f"{m.name}: written by the Spark job and the schema"
         points[m.name] = (set(m.tags), set(m.fields))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+import yaml
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
@@ -19,11 +20,12 @@ from metrics.points import Point, SourceError
 from metrics.sources import hdfs, spark_master, streamer, yarn
 from metrics.sources.build import build_sources
 from metrics.sources.http import HttpJsonSource
-from metrics.sources.kafka import dataset_topics, lag_points, topic_points
+from metrics.sources.kafka import dataset_topics, lag_points, spark_queries, topic_points
+from provisioning.kafka_topics import wanted_topics
 from sparkjob.offsets import kafka_offsets
 from streamlab.pipeline_schema import MEASUREMENTS
 from streamlab.settings import Settings, SettingsError
-from streamlab.specs import load_specs
+from streamlab.specs import load_specs, parse_spec
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 
@@ -135,6 +137,61 @@ def test_kafka_topics_and_lag_from_offsets() -> None:
     assert [(p.tags["group"], p.fields) for p in lags] == [
         ("streamlab-spark.temps.sinks", {"lag": 50, "committed_offset": 50, "end_offset": 100})
     ]
+
+
+# Topics and queries beyond the three every dataset has: enriched rows, an aggregation to
+# Kafka (named), another to InfluxDB only (agg1: its default name).
+PROCESSED_SPEC = """\
+name: meters
+source:
+  type: synthetic
+  tag_values: {meter: [m1, m2]}
+  generators:
+    watts: {kind: uniform, low: 0, high: 100}
+tags: [meter]
+fields: {watts: float}
+topic: {partitions: 2}
+enriched: true
+aggregations:
+  - name: hourly
+    window: 1 hours
+    functions: [avg]
+    outputs: [influxdb, kafka]
+  - window: 1 minutes
+    functions: [max]
+"""
+
+
+def test_the_collector_reads_every_topic_the_provisioner_creates() -> None:
+    spec = parse_spec(yaml.safe_load(PROCESSED_SPEC), DATASETS / "meters.yaml", {})
+    specs = {spec.name: spec}
+    topics = [(t.name, t.dataset, t.kind) for t in dataset_topics(specs)]
+    assert topics == [
+        ("meters.raw", "meters", "raw"),
+        ("meters.deadletter", "meters", "deadletter"),
+        ("meters.alerts", "meters", "alerts"),
+        ("meters.enriched", "meters", "enriched"),
+        ("meters.hourly", "meters", "aggregate"),
+    ]
+    assert wanted_topics(specs) == {name: 2 for name, _, _ in topics}
+    everything = load_specs(DATASETS, Settings.load().values)
+    assert set(wanted_topics(everything)) == {t.name for t in dataset_topics(everything)}
+
+
+def test_aggregate_queries_are_named_after_their_aggregation() -> None:
+    spec = parse_spec(yaml.safe_load(PROCESSED_SPEC), DATASETS / "meters.yaml", {})
+    assert spark_queries(spec) == [
+        "meters.raw_layer",
+        "meters.sinks",
+        "meters.hourly",
+        "meters.agg1",
+    ]
+    raw = [TopicPartition(spec.raw_topic, p) for p in range(2)]
+    ends = {raw[0]: 10, raw[1]: 10}
+    committed = {"streamlab-spark.meters.hourly": {raw[0]: 4, raw[1]: 6}}
+    (lag,) = lag_points({spec.name: spec}, ends, committed)
+    assert lag.tags["group"] == "streamlab-spark.meters.hourly"
+    assert lag.fields == {"lag": 10, "committed_offset": 10, "end_offset": 20}
 
 
 def test_spark_end_offsets_to_commit() -> None:

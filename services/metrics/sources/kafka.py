@@ -1,8 +1,9 @@
 """The broker: end offsets of every dataset topic, and how far each Spark query lags.
 
 The Spark job commits each query's processed offsets to the consumer group
-streamlab-spark.<query> (sparkjob.offsets, named by streamlab.kafka_admin.query_group); lag = end offsets - those, per raw topic.
-Query names follow sparkjob.queries: <dataset>.raw_layer, <dataset>.sinks, <dataset>.agg<N>.
+streamlab-spark.<query> (sparkjob.offsets, named by streamlab.kafka_admin.query_group);
+lag = end offsets - those, per raw topic. Query names follow sparkjob.queries:
+<dataset>.raw_layer, <dataset>.sinks and <dataset>.<aggregation name> per aggregation.
 """
 
 from __future__ import annotations
@@ -38,25 +39,18 @@ CLIENT_TIMEOUT_SHARE = 0.8
 class Topic:
     name: str
     dataset: str
-    kind: str  # raw | deadletter | alerts
+    kind: str  # raw | deadletter | alerts | enriched | aggregate (DatasetSpec.topics)
 
 
 def dataset_topics(specs: Mapping[str, DatasetSpec]) -> list[Topic]:
-    """Every topic the provisioner creates for the specs."""
-    return [
-        Topic(name, spec.name, kind)
-        for spec in specs.values()
-        for name, kind in (
-            (spec.raw_topic, "raw"),
-            (spec.deadletter_topic, "deadletter"),
-            (spec.alerts_topic, "alerts"),
-        )
-    ]
+    """Every topic the provisioner creates for the specs: DatasetSpec.topics."""
+    return [Topic(name, spec.name, kind) for spec in specs.values() for name, kind in spec.topics]
 
 
 def spark_queries(spec: DatasetSpec) -> list[str]:
-    """The names of a dataset's Spark queries (sparkjob.queries), all reading its raw topic."""
-    aggregates = [f"{spec.name}.agg{n}" for n in range(len(spec.aggregations))]
+    """The names of a dataset's Spark queries (sparkjob.queries), all reading its raw topic:
+    an aggregation's query is named `<dataset>.<aggregation name>`."""
+    aggregates = [f"{spec.name}.{agg.name}" for agg in spec.aggregations]
     return [f"{spec.name}.raw_layer", f"{spec.name}.sinks", *aggregates]
 
 
