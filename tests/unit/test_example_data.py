@@ -19,8 +19,12 @@ import jmespath
 import pandas as pd
 import pytest
 
+from streamer.records import RowParser
+from streamer.sources import SyntheticRows
+from streamlab.specs import SyntheticSource, load_spec
+
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
-GENERATORS = ("make_idfm_stops", "make_users", "make_velib", "make_meteo_31")
+GENERATORS = ("make_idfm_stops", "make_users", "make_velib", "make_meteo_31", "make_cars")
 VISITS = "Siri.ServiceDelivery.StopMonitoringDelivery[].MonitoredStopVisit[]"
 
 
@@ -217,6 +221,18 @@ def test_velib_station_table_covers_every_station() -> None:
     assert fed == {(row["station_id"], row["stationCode"]) for row in rows}
 
 
+def test_velib_spec_looks_up_the_station_table_on_station_id() -> None:
+    spec = load_spec(DATASETS / "velib.yaml", {"VELIB_FEED_URL": "http://127.0.0.1:9/velib"})
+    (lookup,) = spec.lookups
+    assert Path(lookup.table) == DATASETS / "data" / "velib_stations.csv"
+    assert (lookup.key, lookup.table_key, lookup.tags) == (
+        "station_id",
+        "station_id",
+        ("name", "postcode"),
+    )
+    assert "station_id" in spec.tags
+
+
 # --- Météo-France hourly, Haute-Garonne (seed 002) ----------------------------------------------
 
 
@@ -242,3 +258,59 @@ def test_meteo_file_has_meteo_france_hourly_layout() -> None:
     assert frame["PSTAT"].notna().sum() == 168  # only Blagnac has a barometer
     assert frame["QT"].isna().sum() == 3  # the COTEAUX-DU-GIROU drop-out
     assert frame.isna().to_numpy().mean() > 0.5  # most measures are not taken anywhere
+
+
+# --- Cars and their dimension tables (seed 003) -------------------------------------------------
+
+
+def _car_table(name: str) -> list[dict[str, str]]:
+    with open(DATASETS / "data" / "cars" / f"{name}.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_car_tables_join_without_a_miss() -> None:
+    cars, models, colors = _car_table("cars"), _car_table("models"), _car_table("colors")
+    assert list(cars[0]) == ["car_id", "driver_id", "model_id", "color_id"]
+    assert list(models[0]) == ["model_id", "brand_name", "model_name"]
+    assert list(colors[0]) == ["color_id", "color_name"]
+    assert (len(cars), len(models), len(colors)) == (20, 7, 7)
+    for table, key in (
+        (cars, "car_id"),
+        (cars, "driver_id"),
+        (models, "model_id"),
+        (colors, "color_id"),
+    ):
+        assert len({row[key] for row in table}) == len(table), f"{key} repeats"
+    assert all(len(row["car_id"]) == 7 and len(row["driver_id"]) == 9 for row in cars)
+    # every model and colour is some car's, so each colour has its own alert counts
+    assert {row["model_id"] for row in cars} == {row["model_id"] for row in models}
+    assert {row["color_id"] for row in cars} == {row["color_id"] for row in colors}
+
+
+def test_cars_spec_streams_the_tables_cars_and_chains_its_lookups() -> None:
+    spec = load_spec(DATASETS / "cars.yaml")
+    assert isinstance(spec.source, SyntheticSource)
+    assert list(spec.source.tag_values["car_id"]) == [row["car_id"] for row in _car_table("cars")]
+    assert [(Path(x.table).name, x.key) for x in spec.lookups] == [
+        ("cars.csv", "car_id"), ("models.csv", "model_id"), ("colors.csv", "color_id"),
+    ]  # fmt: skip
+    for lookup in spec.lookups:
+        assert Path(lookup.table).parent == DATASETS / "data" / "cars"
+        assert set(lookup.added) <= set(_car_table(Path(lookup.table).stem)[0])
+    assert spec.point_tags == ("car_id", "color_name")
+
+
+def test_cars_rows_validate_and_a_third_fire_bad_driving() -> None:
+    """The generators give the int fields ints (a float would dead-letter the row), and the
+    share of rows firing the alert is the one cars.yaml documents (about 32 %)."""
+    spec = load_spec(DATASETS / "cars.yaml")
+    source, parser = SyntheticRows(spec.source), RowParser(spec)
+    bounds = (20, 40, 60, 80, 100)
+    fired, count = 0, 5000
+    for _ in range(count):
+        raw = source.next_row()
+        assert isinstance(raw["rpm"], int) and isinstance(raw["gear"], int)
+        row = parser.parse(raw).fields
+        expected_gear = 1 + sum(row["speed"] >= bound for bound in bounds)
+        fired += row["speed"] > 120 or row["rpm"] > 6000 or row["gear"] != expected_gear
+    assert 0.28 < fired / count < 0.36
