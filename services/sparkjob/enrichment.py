@@ -41,10 +41,20 @@ def load_table(spark: SparkSession, spec: DatasetSpec, index: int) -> DataFrame:
             return reader.load(lookup.table)
         if lookup.format == "parquet":
             return spark.createDataFrame(pd.read_parquet(lookup.table))
-        # the key as text, so '0031' stays '0031' until it takes the stream key's type
-        return spark.createDataFrame(pd.read_csv(lookup.table, dtype={lookup.table_key: str}))
+        table = pd.read_csv(lookup.table, dtype=str)
+        return spark.createDataFrame(table.apply(_numbers_kept_as_written))
     except Exception as error:  # any unreadable table: pandas, arrow and Hadoop errors
         raise ExpressionError(spec, key, lookup.table, f"cannot read the table: {error}") from None
+
+
+def _numbers_kept_as_written(column: pd.Series) -> pd.Series:
+    """A CSV column as numbers where every value is one written plainly; else its text, so
+    a code such as '02126' keeps its zero (pandas' own inference would drop it)."""
+    text = column.dropna()
+    if text.str.fullmatch(r"[+-]?0\d+").any():
+        return column
+    numbers = pd.to_numeric(column, errors="coerce")
+    return numbers if numbers.notna().sum() == len(text) else column
 
 
 def derive(frame: DataFrame, spec: DatasetSpec) -> DataFrame:

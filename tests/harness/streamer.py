@@ -55,8 +55,9 @@ def csv_spec(
 
 
 def create_topics(broker: Any, spec: DatasetSpec) -> None:
-    broker.create_topic(spec.raw_topic, spec.partitions)
-    broker.create_topic(spec.deadletter_topic, 1)
+    """The dataset's topics, as the provisioner makes them (spec.topics)."""
+    for topic, _ in spec.topics:
+        broker.create_topic(topic, spec.partitions)
 
 
 class StreamerServer:

@@ -94,7 +94,6 @@ def test_stream_to_hdfs_and_influx_with_restart(spark, kafka, hdfs, influx, tmp_
     count = 1500
     spec = csv_spec(tmp_path, _rows(count), rate=300)
     create_topics(kafka, spec)
-    kafka.create_topic(spec.alerts_topic, 1)
     config = _config(hdfs, kafka, influx, tmp_path, spec.name)
     queries = start(spark, {spec.name: spec}, config, influx.write_token)
     producer = KafkaProducer(bootstrap_servers=kafka.bootstrap)
