@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import requests
 from kafka import KafkaConsumer, TopicPartition
 from werkzeug.serving import make_server
 
+from harness.gbfs import GbfsFeed
 from streamer.app import create_app
 from streamer.config import ProducerConfig, StreamerConfig
 from streamlab.specs import CsvSource, DatasetSpec, RateSpec, load_spec
@@ -135,3 +137,63 @@ def read_topic(
 
 def values(records: list) -> list[dict[str, Any]]:
     return [json.loads(r.value) for r in records]
+
+
+def _handled(status: dict) -> int:
+    return status["rows_sent"] + status["rows_filtered"] + status["rows_deadlettered"]
+
+
+def _feed_sequence(
+    feed: GbfsFeed, server: StreamerServer, name: str, documents: list, new: list[int]
+) -> dict:
+    """Serves each document in turn, until the streamer has handled its `new` records."""
+    handled = 0
+    for document, count in zip(documents, new, strict=True):
+        feed.document = document
+        handled += count
+        server.wait_for(name, lambda s, n=handled: _handled(s) >= n, 20)
+    return server.wait_for(name, lambda s: s["rows_unacked"] == 0, 30)
+
+
+def http_example(
+    kafka, name: str, documents: list, new: list[int]
+) -> tuple[DatasetSpec, dict, list[dict]]:
+    """An http example's spec streamed from a local feed serving `documents` in turn (each
+    adding `new[i]` records); its spec, final status and the rows of its raw topic."""
+    with GbfsFeed(documents[0]) as feed:
+        spec = unique_spec(name, env={"VELIB_FEED_URL": feed.url, "USERS_FEED_URL": feed.url})
+        source = dataclasses.replace(spec.source, poll_interval_s=0.05)
+        spec = dataclasses.replace(spec, source=source, rate=RateSpec("rows_per_second", 5000))
+        create_topics(kafka, spec)
+        with StreamerServer(streamer_config(kafka.bootstrap), {spec.name: spec}) as server:
+            server.post(f"/streams/{spec.name}/resume")
+            status = _feed_sequence(feed, server, spec.name, documents, new)
+    rows = values(read_topic(kafka.bootstrap, spec.raw_topic, expected=status["rows_acked"]))
+    return spec, status, rows
+
+
+def feed_documents(folder: str) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((DATASETS / "feeds" / folder).glob("*"))]
+
+
+def stream_to_end(kafka: Any, spec: DatasetSpec) -> pd.DataFrame:
+    """Every row of the spec streamed to its raw topic; the records read back from it."""
+    create_topics(kafka, spec)
+    with StreamerServer(streamer_config(kafka.bootstrap), {spec.name: spec}) as server:
+        server.wait_for(spec.name, lambda s: s["state"] == "finished" and s["rows_unacked"] == 0)
+        sent = server.status(spec.name)["rows_acked"]
+    frame = pd.DataFrame(values(read_topic(kafka.bootstrap, spec.raw_topic, expected=sent)))
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
+
+
+def new_versions(snapshots: list[dict]) -> list[int]:
+    """The records each GBFS snapshot adds once deduplicated (a station's new last_reported)."""
+    seen: dict[Any, Any] = {}
+    counts = []
+    for snapshot in snapshots:
+        stations = snapshot["data"]["stations"]
+        fresh = [s for s in stations if seen.get(s["station_id"]) != s["last_reported"]]
+        seen.update({s["station_id"]: s["last_reported"] for s in fresh})
+        counts.append(len(fresh))
+    return counts

@@ -16,11 +16,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from harness.gbfs import GbfsFeed
 from harness.streamer import (
     DATASETS,
     StreamerServer,
     create_topics,
+    feed_documents,
+    http_example,
     read_topic,
     streamer_config,
     unique_spec,
@@ -124,43 +125,8 @@ def _hour(iso: str) -> str:
     return iso[:4] + iso[5:7] + iso[8:10] + iso[11:13]
 
 
-def _handled(status: dict) -> int:
-    return status["rows_sent"] + status["rows_filtered"] + status["rows_deadlettered"]
-
-
-def _feed_sequence(
-    feed: GbfsFeed, server: StreamerServer, name: str, documents: list, new: list[int]
-) -> dict:
-    """Serves each document in turn, until the streamer has handled its `new` records."""
-    handled = 0
-    for document, count in zip(documents, new, strict=True):
-        feed.document = document
-        handled += count
-        server.wait_for(name, lambda s, n=handled: _handled(s) >= n, 20)
-    return server.wait_for(name, lambda s: s["rows_unacked"] == 0, 30)
-
-
-def _http_example(
-    kafka, name: str, documents: list, new: list[int]
-) -> tuple[Any, dict, list[dict]]:
-    with GbfsFeed(documents[0]) as feed:
-        spec = unique_spec(name, env={"VELIB_FEED_URL": feed.url, "USERS_FEED_URL": feed.url})
-        source = dataclasses.replace(spec.source, poll_interval_s=0.05)
-        spec = dataclasses.replace(spec, source=source, rate=FAST)
-        create_topics(kafka, spec)
-        with StreamerServer(streamer_config(kafka.bootstrap), {spec.name: spec}) as server:
-            server.post(f"/streams/{spec.name}/resume")
-            status = _feed_sequence(feed, server, spec.name, documents, new)
-    rows = values(read_topic(kafka.bootstrap, spec.raw_topic, expected=status["rows_acked"]))
-    return spec, status, rows
-
-
-def _documents(folder: str) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted((DATASETS / "feeds" / folder).glob("*"))]
-
-
 def test_velib_two_stations_with_nested_bike_types(kafka) -> None:
-    snapshots = _documents("velib")
+    snapshots = feed_documents("velib")
     seen: dict[int, int] = {}
     expected, filtered, new = [], 0, []
     for snapshot in snapshots:  # new versions only (dedupe), then the filter
@@ -178,7 +144,7 @@ def test_velib_two_stations_with_nested_bike_types(kafka) -> None:
                 (station["stationCode"], station["last_reported"], station["num_bikes_available"],
                  types[0]["mechanical"], types[1]["ebike"])
             )  # fmt: skip
-    _, status, rows = _http_example(kafka, "velib", snapshots, new)
+    _, status, rows = http_example(kafka, "velib", snapshots, new)
     got = [
         (r["station_code"], _epoch(r["original_ts"]), r["bikes"], r["mechanical"], r["ebike"])
         for r in rows
@@ -196,8 +162,8 @@ def _epoch(iso: str) -> int:
 
 
 def test_users_nested_records_from_a_polled_api(kafka) -> None:
-    pages = _documents("users")
-    spec, status, rows = _http_example(kafka, "users", pages, [len(p["results"]) for p in pages])
+    pages = feed_documents("users")
+    spec, status, rows = http_example(kafka, "users", pages, [len(p["results"]) for p in pages])
     users = [user for page in pages for user in page["results"]]
     expected = sorted(
         (u["login"]["username"], u["dob"]["age"], u["location"]["city"], u["nat"],

@@ -1,16 +1,31 @@
-"""The idfm_stops example end to end on real Kafka, HDFS, Spark and InfluxDB: the raw layer
-keeps each record as received (keep_source), and every valid visit becomes a point."""
+"""The seeds' examples end to end on real Kafka, HDFS, Spark and InfluxDB: idfm_stops' raw
+layer keeps each record as received (keep_source), every valid visit becomes a point with
+its delay, and the delays per line and velib's indicators per station equal pandas' over
+the raw topic."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 
+import pandas as pd
 import pytest
 
+from harness.frames import last_per_key, point_times, table
 from harness.influx import InfluxLab
 from harness.kafka import wait_until
-from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec
+from harness.streamer import (
+    DATASETS,
+    StreamerServer,
+    create_topics,
+    feed_documents,
+    http_example,
+    new_versions,
+    read_topic,
+    streamer_config,
+    unique_spec,
+    values,
+)
 from sparkjob.config import JobConfig
 from sparkjob.job import start
 from streamlab.specs import RateSpec
@@ -20,7 +35,7 @@ pytestmark = pytest.mark.integration
 VALID_VISITS = 464
 
 
-def test_idfm_stops_raw_layer_keeps_the_source_record(
+def test_idfm_stops_source_record_delays_and_delays_per_line(
     spark, kafka, hdfs, influx: InfluxLab, tmp_path
 ) -> None:
     spec = unique_spec("idfm_stops", rate=RateSpec("rows_per_second", 5000))
@@ -56,3 +71,52 @@ def test_idfm_stops_raw_layer_keeps_the_source_record(
     assert len(points) == VALID_VISITS
     assert {p["tags"]["stop"] for p in points} == {r["stop"] for r in rows}
     assert all(p["field_types"]["departure_status"] == "string" for p in points)
+
+    # delay_s = expected minus aimed departure, and its average and maximum per line and
+    # 5 minutes (by send time)
+    raw = pd.DataFrame(values(read_topic(kafka.bootstrap, spec.raw_topic, VALID_VISITS)))
+    raw["ts"] = pd.to_datetime(raw["ts"], utc=True)
+    aimed = pd.to_datetime(raw["aimed_departure"], utc=True)
+    raw["delay_s"] = (pd.to_datetime(raw["original_ts"], utc=True) - aimed).dt.total_seconds()
+    got = sorted((p["time_ns"], p["fields"]["delay_s"]) for p in points)
+    assert got == sorted(zip(point_times(raw), raw["delay_s"].astype(int), strict=True))
+    assert raw["delay_s"].max() > 0
+    raw["window_start"] = raw["ts"].dt.floor("5min")
+    delays = raw.groupby(["window_start", "line"]).agg(
+        delay_s_avg=("delay_s", "mean"), delay_s_max=("delay_s", "max")
+    ).reset_index()  # fmt: skip
+    stored = [
+        {**p["fields"], "line": p["tags"]["line"],
+         "window_start": pd.Timestamp(p["time_ns"], unit="ns", tz="UTC")}
+        for p in influx.points(f"{spec.name}_agg")
+    ]  # fmt: skip
+    columns, by = list(delays.columns), ["window_start", "line"]
+    pd.testing.assert_frame_equal(table(stored, columns, by), table(delays, columns, by))
+
+
+def test_velib_indicators_per_station_match_pandas(running, kafka, influx: InfluxLab) -> None:
+    snapshots = feed_documents("velib")
+    spec, _, rows = http_example(kafka, "velib", snapshots, new_versions(snapshots))
+    raw = pd.DataFrame(rows)
+    raw["ts"] = pd.to_datetime(raw["ts"], utc=True)
+    stations = pd.read_csv(DATASETS / "data" / "velib_stations.csv", dtype={"station_id": str})
+    raw = raw.merge(stations[["station_id", "name", "postcode"]], on="station_id", how="left")
+    assert raw["name"].notna().all()
+    raw["window_start"] = raw["ts"].dt.floor("1min")
+    fields = ["bikes", "mechanical", "ebike"]
+    groups = raw.groupby(["window_start", "postcode", "name"]).agg(
+        **{f"{f}_{fn}": (f, fn) for f in fields for fn in ("last", "max")}
+    ).reset_index()  # fmt: skip
+    topic = f"{spec.name}.indicators"
+    running(spec)
+
+    def indicators() -> list[dict]:
+        return last_per_key(read_topic(kafka.bootstrap, topic, timeout=5))
+
+    wait_until(lambda: len(indicators()) >= len(groups), 120, "the indicators")
+    wait_until(lambda: influx.count(spec.name) >= len(raw), 60, "the velib points")
+    columns, by = list(groups.columns), ["window_start", "postcode", "name"]
+    got = pd.DataFrame(indicators())
+    got["window_start"] = pd.to_datetime(got["window_start"], utc=True)
+    pd.testing.assert_frame_equal(table(got, columns, by), table(groups, columns, by))
+    assert {p["tags"]["name"] for p in influx.points(spec.name)} == set(raw["name"])

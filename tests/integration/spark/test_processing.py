@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,78 +14,22 @@ import pandas as pd
 import pytest
 import yaml
 
+from harness.frames import last_per_key, point_times, table
 from harness.influx import InfluxLab
 from harness.kafka import wait_until
 from harness.streamer import (
     DATASETS,
-    StreamerServer,
-    create_topics,
     read_topic,
-    streamer_config,
+    stream_to_end,
     unique_spec,
     values,
 )
-from sparkjob.config import JobConfig
-from sparkjob.job import start
-from streamlab.influx import point_time_ns
 from streamlab.specs import DatasetSpec, RateSpec, parse_spec
 
 pytestmark = pytest.mark.integration
 
 CARS_ROWS = 600
 DIMENSIONS = DATASETS / "data" / "cars"
-
-
-def job_config(hdfs, kafka, influx: InfluxLab, tmp: Path, name: str) -> JobConfig:
-    return JobConfig(
-        datasets_dir=tmp, master="local[2]", kafka_bootstrap=kafka.bootstrap,
-        raw_layer_uri=f"{hdfs.uri}/processing/{name}/raw",
-        checkpoint_uri=f"{hdfs.uri}/processing/{name}/checkpoints",
-        influx_url=influx.url, influx_org="streamlab", influx_bucket="streamlab",
-        pipeline_bucket="pipeline", token_file=tmp / "unused.token",
-        trigger_interval="1 second", raw_layer_trigger_interval="5 seconds",
-    )  # fmt: skip
-
-
-def stream_all(kafka, spec: DatasetSpec) -> pd.DataFrame:
-    """Every row of the spec streamed to its raw topic; the records read back from it."""
-    create_topics(kafka, spec)
-    with StreamerServer(streamer_config(kafka.bootstrap), {spec.name: spec}) as server:
-        server.wait_for(spec.name, lambda s: s["state"] == "finished" and s["rows_unacked"] == 0)
-        sent = server.status(spec.name)["rows_acked"]
-    frame = pd.DataFrame(values(read_topic(kafka.bootstrap, spec.raw_topic, expected=sent)))
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    return frame
-
-
-def point_times(rows: pd.DataFrame) -> pd.Series:
-    micros = rows["ts"].astype("int64") // 1000
-    return pd.Series(
-        [point_time_ns(us, seq) for us, seq in zip(micros, rows["seq"], strict=True)], rows.index
-    )
-
-
-def last_per_key(records: list) -> list[dict[str, Any]]:
-    """The current value of each key of an update stream: its last record."""
-    latest: dict[bytes, Any] = {}
-    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
-        latest[record.key] = record
-    return values(list(latest.values()))
-
-
-@pytest.fixture
-def running(spark, kafka, hdfs, influx: InfluxLab, tmp_path) -> Iterator[Any]:
-    """start(spec): the job's queries for one dataset, stopped after the test."""
-    queries: list = []
-
-    def run(spec: DatasetSpec) -> JobConfig:
-        config = job_config(hdfs, kafka, influx, tmp_path, spec.name)
-        queries.extend(start(spark, {spec.name: spec}, config, influx.write_token))
-        return config
-
-    yield run
-    for query in queries:
-        query.stop()
 
 
 # -- cars (seed 003) -------------------------------------------------------------------------
@@ -115,16 +58,11 @@ ALERT_COLUMNS = ["seq", "car_id", "driver_id", "brand_name", "model_name", "colo
                  "speed", "rpm", "gear", "expected_gear"]  # fmt: skip
 
 
-def table(rows: list[dict[str, Any]] | pd.DataFrame, columns: list[str], by: list[str]):
-    frame = pd.DataFrame(rows)[columns].sort_values(by).reset_index(drop=True)
-    return frame.astype({c: "float64" for c in columns if frame[c].dtype.kind in "iuf"})
-
-
 def test_cars_example_matches_pandas(running, kafka, influx: InfluxLab) -> None:
     spec = unique_spec("cars", rate=RateSpec("rows_per_second", 2000))
     source = dataclasses.replace(spec.source, rows=CARS_ROWS)
     spec = dataclasses.replace(spec, source=source, autostart=True)
-    raw = stream_all(kafka, spec)
+    raw = stream_to_end(kafka, spec)
     expected = cars_expected(raw)
     alerting = expected[expected["fires"]]
     assert 0 < len(alerting) < len(expected)
@@ -271,7 +209,7 @@ def test_lookups_where_and_sliding_windows_match_pandas(
     running, kafka, influx: InfluxLab, tmp_path
 ) -> None:
     spec = shop_spec(tmp_path)
-    raw = stream_all(kafka, spec)
+    raw = stream_to_end(kafka, spec)
     expected = shop_expected(raw, tmp_path)
     kept = expected[expected["kept"]]
     assert 0 < len(kept) < len(expected)
