@@ -10,9 +10,9 @@ from kafka import KafkaAdminClient
 from kafka.errors import (
     InvalidReplicationFactorError,
     KafkaError,
-    TopicAlreadyExistsError,
 )
 
+from streamlab.kafka_admin import create_topic
 from streamlab.specs import DatasetSpec
 
 from .config import KafkaConfig
@@ -111,11 +111,8 @@ def _ensure_topic(
 
 def _create(admin: KafkaAdminClient, config: KafkaConfig, name: str, count: int) -> bool:
     """True if created; False if another client created it first."""
-    spec = {"num_partitions": count, "replication_factor": config.replication_factor}
     try:
-        admin.create_topics({name: spec}, wait_for_metadata=True)
-    except TopicAlreadyExistsError:
-        return False
+        return create_topic(admin, name, count, config.replication_factor)
     except InvalidReplicationFactorError as error:
         raise _error(
             f"topic {name}",
@@ -124,7 +121,6 @@ def _create(admin: KafkaAdminClient, config: KafkaConfig, name: str, count: int)
         ) from None
     except KafkaError as error:
         raise _error(f"topic {name}", f"cannot create it: {_message(error)}") from None
-    return True
 
 
 def _grow(admin: KafkaAdminClient, name: str, count: int) -> None:

@@ -9,13 +9,13 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, DecimalType, NumericType, StringType
 
-from streamlab.influx import SEQ_SLOTS
+from streamlab.influx import SEQ_SLOTS, TIME_COLUMN
 from streamlab.spec_processing import Alert
 from streamlab.specs import DatasetSpec
 
 from .enrichment import KEEP, any_of
 from .expressions import boolean, checked
-from .series import TIME_COLUMN, window_tag
+from .series import window_tag
 
 _OPERATORS = {
     ">": operator.gt,

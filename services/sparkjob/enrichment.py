@@ -15,12 +15,12 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from streamlab.spark.frame_writes import MISSED
+from streamlab.spark.parsing import SPARK_TYPES
 from streamlab.spec_processing import Lookup
 from streamlab.specs import DatasetSpec
 
 from .expressions import ExpressionError, boolean, checked, parsed
-from .frame_writes import MISSED
-from .parsing import SPARK_TYPES
 
 KEEP = "_keep"
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
+from streamlab.spark.parsing import parse, raw_topic_stream, valid_rows
 from streamlab.specs import DatasetSpec
 
 from .config import JobConfig
 from .derived import aggregate, check_alerts
 from .enrichment import enrich, load_table
-from .parsing import parse, valid_rows
 from .sinks import BatchContext, point_rows, process_aggregates, process_batch
 
 
@@ -40,18 +40,14 @@ class DatasetPlan:
 
 
 def kafka_stream(spark: SparkSession, spec: DatasetSpec, config: JobConfig) -> DataFrame:
-    return (
-        spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", config.kafka_bootstrap)
-        .option("subscribe", spec.raw_topic)
-        .option("startingOffsets", config.starting_offsets)
-        .option("maxOffsetsPerTrigger", config.max_offsets_per_trigger)
-        .option("kafka.max.poll.records", config.kafka_max_poll_records)
-        .option("maxRecordsPerPartition", config.kafka_max_records_per_partition)
-        .option("kafka.fetch.max.wait.ms", config.kafka_fetch_max_wait_ms)
-        .option("failOnDataLoss", "false")
-        .load()
-    )
+    return raw_topic_stream(
+        spark, config.kafka_bootstrap, spec,
+        startingOffsets=config.starting_offsets,
+        maxOffsetsPerTrigger=config.max_offsets_per_trigger,
+        maxRecordsPerPartition=config.kafka_max_records_per_partition,
+        **{"kafka.max.poll.records": config.kafka_max_poll_records,
+           "kafka.fetch.max.wait.ms": config.kafka_fetch_max_wait_ms},
+    )  # fmt: skip
 
 
 def plan_dataset(spark: SparkSession, spec: DatasetSpec, config: JobConfig) -> DatasetPlan:

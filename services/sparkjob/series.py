@@ -5,23 +5,13 @@ same names the job writes without starting Spark."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from influxdb_client import Point
 
-from streamlab.influx import point
+from streamlab.influx import Series, point
 from streamlab.spec_processing import Aggregation, seconds
 from streamlab.specs import DatasetSpec
-
-TIME_COLUMN = "_time_ns"
-
-
-@dataclass(frozen=True)
-class Series:
-    measurement: str
-    tags: tuple[str, ...]
-    fields: tuple[str, ...]
 
 
 def window_tag(agg: Aggregation) -> str:

@@ -15,6 +15,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from streamlab.influx import InfluxTarget, write_points
+from streamlab.spark.frame_writes import DROPPED, FLAG, MISSED, POINT, SENT_MS, write_frame
+from streamlab.spark.parsing import deadletters
 from streamlab.specs import DatasetSpec
 
 from .derived import (
@@ -28,8 +30,6 @@ from .derived import (
     point_time,
 )
 from .enrichment import KEEP
-from .frame_writes import DROPPED, FLAG, MISSED, POINT, SENT_MS, write_frame
-from .parsing import deadletters
 from .series import aggregate_series, alert_series, data_series, sink_point
 
 

@@ -38,6 +38,18 @@ def point_time_ns(ts_us: int, seq: int) -> int:
     return ts_us * 1000 + seq % SEQ_SLOTS
 
 
+TIME_COLUMN = "_time_ns"  # a DataFrame's point time in ns, when written by write_frame
+
+
+@dataclass(frozen=True)
+class Series:
+    """The points a DataFrame's rows become: measurement, tag columns, field columns."""
+
+    measurement: str
+    tags: tuple[str, ...]
+    fields: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class InfluxTarget:
     url: str

@@ -8,8 +8,22 @@ name of the consumer group that holds each Spark query's processed offsets.
 from __future__ import annotations
 
 from kafka import KafkaAdminClient
+from kafka.errors import TopicAlreadyExistsError
 
 SPARK_GROUP_PREFIX = "streamlab-spark."
+
+
+def create_topic(
+    admin: KafkaAdminClient, name: str, partitions: int, replication_factor: int
+) -> bool:
+    """Creates a topic; True if created, False if it exists (another client may have made
+    it first). Other refusals raise kafka-python's KafkaError."""
+    spec = {"num_partitions": partitions, "replication_factor": replication_factor}
+    try:
+        admin.create_topics({name: spec}, wait_for_metadata=True)
+    except TopicAlreadyExistsError:
+        return False
+    return True
 
 
 def query_group(query: str) -> str:

@@ -28,7 +28,7 @@ import pyspark
 from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
 
-from sparkjob.session import JOB_SQL_CONF
+from streamlab.spark.conf import JOB_SQL_CONF
 
 HOST = "127.0.0.1"
 MIN_JAVA = 17

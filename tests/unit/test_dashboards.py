@@ -697,7 +697,7 @@ def _pipeline_points() -> Written:
         durationMs={"triggerExecution": 11}, sources=[source],
     )  # fmt: skip
     latency = {"latency_ms_p50": 5.0, "latency_ms_p95": 7.0, "latency_ms_max": 9.0}
-    # sparkjob.frame_writes.Written's attributes (that module needs pyspark)
+    # streamlab.spark.frame_writes.Written's attributes (that module needs pyspark)
     written = SimpleNamespace(points=10, missed=2, dropped=1, latency_ms=latency)
     points = _written([
         series.query_point(progress),

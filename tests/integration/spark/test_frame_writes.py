@@ -15,11 +15,11 @@ from harness.influx import DATA_BUCKET, InfluxLab
 from harness.spark import kafka_frame
 from harness.streamer import unique_spec
 from sparkjob.enrichment import enrich
-from sparkjob.frame_writes import Written, write_frame
-from sparkjob.parsing import parse
 from sparkjob.series import data_series
 from sparkjob.sinks import point_rows
 from streamlab.influx import InfluxTarget, point_time_ns
+from streamlab.spark.frame_writes import Written, write_frame
+from streamlab.spark.parsing import parse
 from streamlab.specs import DatasetSpec, FieldSpec
 
 pytestmark = pytest.mark.integration

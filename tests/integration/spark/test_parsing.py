@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from harness.spark import kafka_frame
 from harness.streamer import unique_spec
-from sparkjob.parsing import parse
+from streamlab.spark.parsing import parse
 from streamlab.specs import DatasetSpec, FieldSpec
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     BooleanType,
@@ -39,6 +39,22 @@ _JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
 _META_TYPES = {"ts": "string", "original_ts": "string", "seq": "bigint", "sent_ms": "bigint"}
 
 Raw = Callable[[str], Column]
+
+
+def raw_topic_stream(
+    spark: SparkSession, bootstrap: str, spec: DatasetSpec, **options: str | int
+) -> DataFrame:
+    """The dataset's raw topic as a Kafka stream (Spark's Kafka source options, such as
+    startingOffsets, as keyword arguments); parse() reads it."""
+    reader = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap)
+        .option("subscribe", spec.raw_topic)
+        .option("failOnDataLoss", "false")
+    )
+    for key, value in options.items():
+        reader = reader.option(key, value)
+    return reader.load()
 
 
 def text_schema(spec: DatasetSpec) -> StructType:

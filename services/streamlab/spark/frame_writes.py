@@ -18,9 +18,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from streamlab.influx import InfluxTarget, InfluxWriter
-
-from .series import TIME_COLUMN, Series
+from streamlab.influx import TIME_COLUMN, InfluxTarget, InfluxWriter, Series
 
 # Optional control columns of the frame written; none of them is a field. MISSED and
 # DROPPED are only counted: a row that missed a lookup, a row left out.
