@@ -88,15 +88,18 @@ def to_kafka(messages: DataFrame, bootstrap: str, topic: str | None = None) -> N
 
 def write_messages(enriched: DataFrame, ctx: BatchContext) -> None:
     """Dead letters, alerts and enriched records in one Kafka write, then the alert points:
-    the batch read again (from Kafka, and parsed) and cached for these scans."""
-    cached = enriched.persist()
+    the batch read again (from Kafka, and parsed) and cached for these scans, unless the
+    caller cached it already."""
+    owned = not enriched.is_cached
+    cached = enriched.persist() if owned else enriched
     try:
         to_kafka(kafka_messages(cached, ctx.spec), ctx.kafka_bootstrap)
         fired = alert_rows(cached.where(F.col(KEEP)), ctx.spec)
         if fired is not None:
             write_frame(fired, ctx.data, alert_series(ctx.spec))
     finally:
-        cached.unpersist()
+        if owned:
+            cached.unpersist()
 
 
 def process_batch(ctx: BatchContext) -> Callable[[DataFrame, int], None]:
@@ -109,9 +112,15 @@ def process_batch(ctx: BatchContext) -> Callable[[DataFrame, int], None]:
     """
 
     def run(enriched: DataFrame, batch_id: int) -> None:
-        written = write_frame(point_rows(enriched, ctx.spec), ctx.data, data_series(ctx.spec))
-        if written.flagged:
-            write_messages(enriched, ctx)
+        # With `enriched`, every batch has messages: cached now, it is read and parsed once.
+        cached = enriched.persist() if ctx.spec.enriched else enriched
+        try:
+            written = write_frame(point_rows(cached, ctx.spec), ctx.data, data_series(ctx.spec))
+            if written.flagged:
+                write_messages(cached, ctx)
+        finally:
+            if ctx.spec.enriched:
+                cached.unpersist()
         write_points(ctx.pipeline, [sink_point(ctx.spec.name, batch_id, written)])
 
     return run
