@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 usage() {
   echo "usage: bench/run.sh streamer|spark|stack" >&2
   echo "  streamer  streamer rows/s vs a naive loop and Kafka's Java producer, rate accuracy" >&2
-  echo "  spark     Spark to the real InfluxDB: the job vs influxdb-client alone and per row; latency" >&2
+  echo "  spark     Spark to the real InfluxDB: the job vs influxdb-client alone and per row; the" >&2
+  echo "            cars example through derive, lookups, alerts and an aggregation; latency" >&2
   echo "  stack     the compose stack (needs Docker; CI: .ci/prepare_docker.sh): rate steps, lag," >&2
   echo "            latency, up to the first point, peak memory; tears the stack down at the end" >&2
 }

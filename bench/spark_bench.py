@@ -3,9 +3,16 @@ per-row pattern, and send-to-queryable latency.
 
 Real Kafka, HDFS and Spark (local mode, the test harness) and a real influxd 2.7 (the
 tests' binary), in one run:
-- job_points_per_s: the job's `sinks` foreachBatch over a pre-filled topic, read with
-  trigger(availableNow), wall time from the query's start to its end (its first
+- job_points_per_s: the job's `sinks` foreachBatch over a pre-filled sensors topic, read
+  with trigger(availableNow), wall time from the query's start to its end (its first
   micro-batch's planning included), after a warm-up run on a smaller topic;
+- cars_rows_per_s: the `cars` example's queries over a pre-filled cars topic of as many
+  rows (CARS_ROWS), both with trigger(availableNow), the writeStream settings of the job's
+  start_plan: its `sinks` query (derive, three broadcast lookups; points, bad_driving
+  alerts as points and to Kafka, every enriched row to Kafka) and its aggregation
+  `alert_counts` (alerts per colour and 15-minute window, to InfluxDB and Kafka); wall
+  time from the first query's start to both ending, after a warm-up run. Rows in the
+  topic / that time, next to the plain job's figure on the same row count;
 - client_alone_points_per_s: influxdb-client alone, no Spark, writing the same number of
   points of the same shape from a DataFrame through streamlab.influx (the ceiling);
 - per_row_points_per_s: the per-row ForeachWriter pattern (one client per partition, one
@@ -33,6 +40,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import pandas as pd  # noqa: E402
 from influxdb_client import InfluxDBClient  # noqa: E402
 from influxdb_client.client.write_api import SYNCHRONOUS  # noqa: E402
+from kafka import KafkaConsumer, TopicPartition  # noqa: E402
+from pyspark.sql.streaming import StreamingQuery  # noqa: E402
 from queryable import QueryableClock, percentile  # noqa: E402
 
 from harness.hdfs import HdfsCluster  # noqa: E402
@@ -43,24 +52,29 @@ from harness.spark import spark_session  # noqa: E402
 from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec  # noqa: E402
 from sparkjob.config import JobConfig  # noqa: E402
 from sparkjob.job import start  # noqa: E402
-from sparkjob.parsing import parse, valid_rows  # noqa: E402
-from sparkjob.queries import kafka_stream  # noqa: E402
-from sparkjob.series import TIME_COLUMN, data_series  # noqa: E402
-from sparkjob.session import JOB_SQL_CONF  # noqa: E402
-from sparkjob.sinks import BatchContext, process_batch  # noqa: E402
-from streamlab.influx import InfluxTarget, InfluxWriter, point, point_time_ns  # noqa: E402
+from sparkjob.queries import kafka_stream, plan_dataset  # noqa: E402
+from sparkjob.series import alert_series, data_series  # noqa: E402
+from sparkjob.sinks import BatchContext, process_aggregates, process_batch  # noqa: E402
+from streamlab.influx import TIME_COLUMN, InfluxTarget, InfluxWriter, point, point_time_ns  # noqa: E402
 from streamlab.settings import Settings  # noqa: E402
+from streamlab.spark.conf import JOB_SQL_CONF  # noqa: E402
+from streamlab.spark.parsing import parse, valid_rows  # noqa: E402
 from streamlab.specs import RateSpec  # noqa: E402
 
 SETTINGS = Settings.load()
 JOB = JobConfig.from_settings(SETTINGS)
 ROWS_PER_BATCH = JOB.max_offsets_per_trigger
 JOB_ROWS = 3 * ROWS_PER_BATCH
+CARS_ROWS = JOB_ROWS  # the plain job is measured again on this count if it differs
 PER_ROW_ROWS = 10_000
-WARMUP_ROWS = {"job": 100_000, "per_row": 1_000}
-# The job's session: its SQL settings, and its JVM's JIT (the harness's C1-only flag is
-# for short test runs).
-JOB_SESSION = {**JOB_SQL_CONF, "spark.driver.extraJavaOptions": "-XX:+TieredCompilation"}
+WARMUP_ROWS = {"job": 100_000, "per_row": 1_000, "cars": 50_000}
+# The job's session: its SQL settings and shuffle partitions (the state of the cars
+# aggregation), and its JVM's JIT (the harness's C1-only flag is for short test runs).
+JOB_SESSION = {
+    **JOB_SQL_CONF,
+    "spark.sql.shuffle.partitions": str(JOB.shuffle_partitions),
+    "spark.driver.extraJavaOptions": "-XX:+TieredCompilation",
+}
 LATENCY_SECONDS = 30.0
 LATENCY_RATE = 1000.0
 LATENCY_POLL_S = 0.25
@@ -70,9 +84,10 @@ def log(message: str) -> None:
     print(f"[bench spark] {message}", file=sys.stderr, flush=True)
 
 
-def fill_topic(broker: KafkaBroker, count: int) -> Any:
-    """A sensors topic holding `count` rows sent by the real streamer at full speed."""
-    spec = unique_spec("sensors", rate=RateSpec("rows_per_second", 100_000))
+def fill_topic(broker: KafkaBroker, count: int, dataset: str = "sensors") -> Any:
+    """A dataset's raw topic holding `count` rows sent by the real streamer at full speed;
+    all the dataset's topics are created first."""
+    spec = unique_spec(dataset, rate=RateSpec("rows_per_second", 100_000))
     create_topics(broker, spec)
     config = streamer_config(broker.bootstrap, autostart="none")
     with StreamerServer(config, {spec.name: spec}) as server:
@@ -99,36 +114,53 @@ def target(lab: InfluxLab, bucket: str = "streamlab") -> InfluxTarget:
     return InfluxTarget(lab.url, "streamlab", bucket, lab.write_token, JOB.influx_batch_size)
 
 
+def stream(frame, config: JobConfig, spec, query: str):
+    """A query's writer as start_plan makes it (sparkjob.queries._stream): its name and
+    checkpoint; the trigger is the caller's."""
+    return frame.writeStream.queryName(f"{spec.name}.{query}").option(
+        "checkpointLocation", config.checkpoint(spec.name, query)
+    )
+
+
+def timed_queries(stream_writers: list) -> tuple[float, list[StreamingQuery]]:
+    """Wall seconds from the first availableNow query's start to the last one's end."""
+    started = time.perf_counter()
+    queries = [w.trigger(availableNow=True).start() for w in stream_writers]
+    for query in queries:
+        query.awaitTermination()
+    return time.perf_counter() - started, queries
+
+
 def timed_query(stream_writer, lab: InfluxLab, measurement: str, expected: int) -> float:
     """Points/s of an availableNow query, wall time; checks every point is queryable."""
-    started = time.perf_counter()
-    query = stream_writer.trigger(availableNow=True).start()
-    query.awaitTermination()
-    seconds = time.perf_counter() - started
-    stored = stored_count(lab, measurement)
-    if stored < expected:
-        raise RuntimeError(f"{measurement}: {stored} of {expected} points stored")
+    seconds, _ = timed_queries([stream_writer])
+    check_stored(lab, measurement, "temperature", expected)
     return expected / seconds
 
 
-def stored_count(lab: InfluxLab, measurement: str) -> int:
-    """How many points of the sensors spec's measurement a Flux count returns."""
+def flux_total(lab: InfluxLab, measurement: str, field: str, fn: str = "count") -> int:
+    """count() (or sum()) of a field over every point of a measurement, by Flux."""
     flux = (
         'from(bucket: "streamlab") |> range(start: 0)'
-        f' |> filter(fn: (r) => r._measurement == "{measurement}" and r._field == "temperature")'
-        " |> group() |> count()"
+        f' |> filter(fn: (r) => r._measurement == "{measurement}" and r._field == "{field}")'
+        f" |> group() |> {fn}()"
     )
     rows = read_annotated_csv(lab.query_csv(flux))
-    return int(rows[0]["_value"]) if rows else 0
+    return int(float(rows[0]["_value"])) if rows else 0
+
+
+def check_stored(lab: InfluxLab, measurement: str, field: str, expected: int) -> None:
+    stored = flux_total(lab, measurement, field)
+    if stored < expected:
+        raise RuntimeError(f"{measurement}: {stored} of {expected} points stored")
 
 
 def measure_job(spark, spec, count, config: JobConfig, lab: InfluxLab) -> float:
+    """The sinks query as start_plan makes it: the dataset's enriched frame (for sensors,
+    no derive or lookups: its rows parsed, with the keep flags process_batch reads)."""
     ctx = BatchContext(spec, target(lab), target(lab, "pipeline"), config.kafka_bootstrap)
-    writer = (
-        parse(kafka_stream(spark, spec, config), spec)
-        .writeStream.foreachBatch(process_batch(ctx))
-        .option("checkpointLocation", config.checkpoint(spec.name, "bench-job"))
-    )
+    enriched = plan_dataset(spark, spec, config).enriched
+    writer = stream(enriched, config, spec, "sinks").foreachBatch(process_batch(ctx))
     return timed_query(writer, lab, spec.name, count)
 
 
@@ -167,6 +199,55 @@ def run_sink(measure, rows: int, spark, broker, hdfs, lab: InfluxLab, tmp: Path)
     log(f"topic {spec.raw_topic} holds {sent} rows")
     config = job_config(broker, hdfs, lab, tmp, spec.name, "1 second")
     return measure(spark, spec, sent, config, lab)
+
+
+def topic_sizes(bootstrap: str, topics: list[str]) -> dict[str, int]:
+    """Records in each topic (the sum of its partitions' end offsets)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        sizes = {}
+        for topic in topics:
+            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            sizes[topic] = sum(consumer.end_offsets(parts).values())
+        return sizes
+    finally:
+        consumer.close()
+
+
+def log_progress(query: StreamingQuery) -> None:
+    """Each micro-batch's rows and durationMs (the phases Spark times), to see where the
+    wall time goes."""
+    for p in query.recentProgress:
+        phases = ", ".join(f"{k} {v}" for k, v in sorted((p.durationMs or {}).items()))
+        log(f"  {p.name} batch {p.batchId}: {p.numInputRows} rows; ms: {phases}")
+
+
+def measure_cars(rows: int, spark, broker, hdfs, lab: InfluxLab, tmp: Path) -> tuple[float, dict]:
+    """Rows/s of the cars example's sinks and alert_counts queries over a new topic of
+    `rows` rows, and what they wrote."""
+    spec, sent = fill_topic(broker, rows, "cars")
+    log(f"topic {spec.raw_topic} holds {sent} rows")
+    config = job_config(broker, hdfs, lab, tmp, spec.name, "1 second")
+    plan = plan_dataset(spark, spec, config)
+    ctx = BatchContext(spec, target(lab), target(lab, "pipeline"), config.kafka_bootstrap)
+    writers = [stream(plan.enriched, config, spec, "sinks").foreachBatch(process_batch(ctx))]
+    for index, (agg, groups) in enumerate(zip(spec.aggregations, plan.aggregates, strict=True)):
+        writers.append(
+            stream(groups, config, spec, agg.name)
+            .outputMode("update")
+            .foreachBatch(process_aggregates(ctx, index))
+        )
+    seconds, queries = timed_queries(writers)
+    for query in queries:
+        log_progress(query)
+    check_stored(lab, spec.name, "speed", sent)
+    alerts = flux_total(lab, alert_series(spec).measurement, "fired")
+    counted = flux_total(lab, f"{spec.name}_agg", "alerts", "sum")
+    topics = topic_sizes(broker.bootstrap, [t for t, kind in spec.topics if kind != "raw"])
+    log(f"cars: {sent} rows in {seconds:.1f} s; {alerts} alert points, counted {counted}; {topics}")
+    if counted != alerts or topics[spec.enriched_topic] < sent:
+        log("warning: the alert counts or the enriched topic do not match the rows")
+    return sent / seconds, {"rows": sent, "alerts": alerts, "alerts_counted": counted}
 
 
 def client_alone(lab: InfluxLab, count: int) -> float:
@@ -230,21 +311,42 @@ def main() -> int:
             run(measure_per_row, WARMUP_ROWS["per_row"])
             job = run(measure_job, JOB_ROWS)
             log(f"the job's sinks query: {job:.0f} points/s")
+            measure_cars(WARMUP_ROWS["cars"], spark, broker, hdfs, lab, tmp)
+            cars, cars_written = measure_cars(CARS_ROWS, spark, broker, hdfs, lab, tmp)
+            log(f"cars' sinks and alert_counts queries: {cars:.0f} rows/s")
+            job_same = job if CARS_ROWS == JOB_ROWS else run(measure_job, CARS_ROWS)
             per_row = run(measure_per_row, PER_ROW_ROWS)
             log(f"per-row ForeachWriter: {per_row:.0f} points/s")
             alone = client_alone(lab, JOB_ROWS)
             log(f"influxdb-client alone, no Spark: {alone:.0f} points/s")
             latencies = measure_latency(spark, broker, hdfs, lab, tmp)
             spark.stop()
+    latency_p50, latency_p95 = statistics.median(latencies), percentile(latencies, 0.95)
+    table = [
+        (f"the job's sinks query, sensors ({JOB_ROWS:,} rows)", f"{job:,.0f} points/s"),
+        (
+            f"cars: sinks + alert_counts ({cars_written['rows']:,} rows)",
+            f"{cars:,.0f} rows/s (plain job on {CARS_ROWS:,} rows: {job_same:,.0f}; "
+            f"cars {cars / job_same:.2f} of it)",
+        ),
+        ("influxdb-client alone", f"{alone:,.0f} points/s (the job: {job / alone:.2f} of it)"),
+        ("per-row ForeachWriter", f"{per_row:,.0f} points/s (the job: {job / per_row:.1f}x)"),
+        ("send to queryable, p50 / p95", f"{latency_p50:.2f} s / {latency_p95:.2f} s"),
+    ]
+    width = max(len(name) for name, _ in table)
+    for name, value in table:
+        log(f"{name:<{width}}  {value}")
     result = {
         "influxdb": "influxd v2.7 (real server)",
         "job_points_per_s": round(job, 1),
+        "cars_rows_per_s": round(cars, 1),
+        "cars_vs_job": round(cars / job_same, 3),
         "client_alone_points_per_s": round(alone, 1),
         "per_row_points_per_s": round(per_row, 1),
         "job_vs_per_row": round(job / per_row, 1),
         "job_vs_client_alone": round(job / alone, 3),
-        "latency_p50_s": round(statistics.median(latencies), 3),
-        "latency_p95_s": round(percentile(latencies, 0.95), 3),
+        "latency_p50_s": round(latency_p50, 3),
+        "latency_p95_s": round(latency_p95, 3),
         "latency_points": len(latencies),
         "latency_rate_rows_per_s": LATENCY_RATE,
         "latency_poll_s": LATENCY_POLL_S,
@@ -253,6 +355,10 @@ def main() -> int:
             "raw_layer": JOB.raw_layer_trigger_interval,
         },
         "job_rows": JOB_ROWS,
+        "cars_rows": cars_written["rows"],
+        "job_points_per_s_at_cars_rows": round(job_same, 1),
+        "cars_alerts": cars_written["alerts"],
+        "cars_alerts_counted": cars_written["alerts_counted"],
         "per_row_rows": PER_ROW_ROWS,
         "rows_per_micro_batch": ROWS_PER_BATCH,
         "warmup_rows": WARMUP_ROWS,

@@ -16,18 +16,13 @@ from harness.influx import InfluxLab
 from harness.kafka import wait_until
 from harness.streamer import (
     DATASETS,
-    StreamerServer,
-    create_topics,
     feed_documents,
     http_example,
     new_versions,
     read_topic,
-    streamer_config,
+    stream_to_end,
     unique_spec,
-    values,
 )
-from sparkjob.config import JobConfig
-from sparkjob.job import start
 from streamlab.specs import RateSpec
 
 pytestmark = pytest.mark.integration
@@ -36,29 +31,15 @@ VALID_VISITS = 464
 
 
 def test_idfm_stops_source_record_delays_and_delays_per_line(
-    spark, kafka, hdfs, influx: InfluxLab, tmp_path
+    spark, running, kafka, influx: InfluxLab
 ) -> None:
     spec = unique_spec("idfm_stops", rate=RateSpec("rows_per_second", 5000))
     spec = dataclasses.replace(spec, source=dataclasses.replace(spec.source, at_end="stop"))
-    create_topics(kafka, spec)
-    with StreamerServer(streamer_config(kafka.bootstrap), {spec.name: spec}) as server:
-        server.wait_for(spec.name, lambda s: s["state"] == "finished" and s["rows_unacked"] == 0)
-    config = JobConfig(
-        datasets_dir=tmp_path, master="local[2]", kafka_bootstrap=kafka.bootstrap,
-        raw_layer_uri=f"{hdfs.uri}/examples/{spec.name}/raw",
-        checkpoint_uri=f"{hdfs.uri}/examples/{spec.name}/checkpoints",
-        influx_url=influx.url, influx_org="streamlab", influx_bucket="streamlab",
-        pipeline_bucket="pipeline", token_file=tmp_path / "unused.token",
-        trigger_interval="1 second", raw_layer_trigger_interval="1 second",
-    )  # fmt: skip
-    queries = start(spark, {spec.name: spec}, config, influx.write_token)
+    raw = stream_to_end(kafka, spec)
+    config = running(spec)
     parquet = lambda: spark.read.parquet(config.raw_path(spec.name))  # noqa: E731
-    try:
-        wait_until(lambda: influx.count(spec.name) >= VALID_VISITS, 120, "the points")
-        wait_until(lambda: parquet().count() >= VALID_VISITS, 120, "the raw layer")
-    finally:
-        for query in queries:
-            query.stop()
+    wait_until(lambda: influx.count(spec.name) >= VALID_VISITS, 120, "the points")
+    wait_until(lambda: parquet().count() >= VALID_VISITS, 120, "the raw layer")
     rows = parquet().collect()
     assert len(rows) == VALID_VISITS
     for row in rows:
@@ -74,8 +55,6 @@ def test_idfm_stops_source_record_delays_and_delays_per_line(
 
     # delay_s = expected minus aimed departure, and its average and maximum per line and
     # 5 minutes (by send time)
-    raw = pd.DataFrame(values(read_topic(kafka.bootstrap, spec.raw_topic, VALID_VISITS)))
-    raw["ts"] = pd.to_datetime(raw["ts"], utc=True)
     aimed = pd.to_datetime(raw["aimed_departure"], utc=True)
     raw["delay_s"] = (pd.to_datetime(raw["original_ts"], utc=True) - aimed).dt.total_seconds()
     got = sorted((p["time_ns"], p["fields"]["delay_s"]) for p in points)
@@ -85,13 +64,17 @@ def test_idfm_stops_source_record_delays_and_delays_per_line(
     delays = raw.groupby(["window_start", "line"]).agg(
         delay_s_avg=("delay_s", "mean"), delay_s_max=("delay_s", "max")
     ).reset_index()  # fmt: skip
-    stored = [
-        {**p["fields"], "line": p["tags"]["line"],
-         "window_start": pd.Timestamp(p["time_ns"], unit="ns", tz="UTC")}
-        for p in influx.points(f"{spec.name}_agg")
-    ]  # fmt: skip
+
+    def stored() -> list[dict]:
+        return [
+            {**p["fields"], "line": p["tags"]["line"],
+             "window_start": pd.Timestamp(p["time_ns"], unit="ns", tz="UTC")}
+            for p in influx.points(f"{spec.name}_agg")
+        ]  # fmt: skip
+
+    wait_until(lambda: len(stored()) >= len(delays), 60, "the delays per line")
     columns, by = list(delays.columns), ["window_start", "line"]
-    pd.testing.assert_frame_equal(table(stored, columns, by), table(delays, columns, by))
+    pd.testing.assert_frame_equal(table(stored(), columns, by), table(delays, columns, by))
 
 
 def test_velib_indicators_per_station_match_pandas(running, kafka, influx: InfluxLab) -> None:
