@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from . import events
 from .control import ApiError, parse_rate
 from .kafka_sink import KafkaUnavailable
 from .manager import StreamManager, UnknownStream
+from .schemas import Health, RequestModels, StreamList, StreamStatus, dump
 
 bp = Blueprint("control", __name__)
+ACTIONS = ("pause", "resume", "restart")
 
 
 def manager() -> StreamManager:
     return current_app.extensions["streamlab.manager"]
+
+
+def models() -> RequestModels:
+    return current_app.extensions["streamlab.models"]
 
 
 @bp.get("/health")
@@ -29,69 +34,88 @@ def health() -> Any:
     except KafkaUnavailable as error:
         kafka = f"unavailable: {error}"
     states = {s.spec.name: s.status()["state"] for s in streams}
-    return jsonify({"status": "ok", "kafka": kafka, "streams": states})
+    return jsonify(dump(Health, {"status": "ok", "kafka": kafka, "streams": states}))
 
 
 @bp.get("/streams")
 def list_streams() -> Any:
-    return jsonify({"streams": [s.status() for s in manager().streams.values()]})
+    statuses = [s.status() for s in manager().streams.values()]
+    return jsonify(dump(StreamList, {"streams": statuses}))
 
 
 @bp.get("/streams/<name>")
 def get_stream(name: str) -> Any:
-    return jsonify(manager().get(name).status())
+    return jsonify(dump(StreamStatus, manager().get(name).status()))
 
 
 @bp.post("/streams/<name>/rate")
 def set_rate(name: str) -> Any:
     stream = manager().get(name)
-    rate, timestamps = parse_rate(
-        _json_body(), current_app.config["STREAMER"], stream.spec.timestamp is not None
-    )
+    rate, timestamps = parse_rate(_json_body(), models().rate, stream.spec.timestamp is not None)
     previous = stream.set_rate(rate, timestamps)
     manager().events.record(events.rate_change(name, previous, rate))
-    return jsonify(stream.status())
+    return jsonify(dump(StreamStatus, stream.status()))
 
 
 @bp.post("/streams/<name>/<action>")
 def control(name: str, action: str) -> Any:
     stream = manager().get(name)
-    if action not in ("pause", "resume", "restart"):
+    if action not in ACTIONS:
         raise ApiError(
             404, "unknown_action", f"unknown action '{action}': use pause, resume, restart or rate"
         )
     getattr(stream, action)()
     manager().events.record(events.control(name, action, stream.rate))
-    return jsonify(stream.status())
+    return jsonify(dump(StreamStatus, stream.status()))
 
 
-def _json_body() -> Any:
-    if request.mimetype != "application/json":
+def _json_body() -> bytes:
+    """The body's bytes, once its media type says JSON (body.check_limits has read it)."""
+    if not request.is_json:
         raise ApiError(
             415,
             "unsupported_media_type",
             "send the body as JSON with Content-Type: application/json",
         )
-    try:
-        return json.loads(request.get_data(as_text=True) or "")
-    except ValueError as error:
-        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
+    return request.get_data(cache=True)
+
+
+def error_response(status: int, body: dict[str, Any]) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
 @bp.app_errorhandler(ApiError)
 def api_error(error: ApiError) -> Any:
-    return jsonify(error.as_json()), error.status
+    return error_response(error.status, error.as_json())
 
 
 @bp.app_errorhandler(UnknownStream)
 def unknown_stream(error: UnknownStream) -> Any:
     names = ", ".join(manager().streams)
     body = ApiError(404, "unknown_stream", f"no stream named {error.args[0]!r}; streams: {names}")
-    return jsonify(body.as_json()), 404
+    return error_response(404, body.as_json())
 
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException) -> Any:
+    """werkzeug's errors as JSON, keeping their headers (a 405's Allow above all)."""
     code = (error.name or "error").lower().replace(" ", "_")
-    body = {"error": code, "message": error.description, "status": error.code}
-    return jsonify(body), error.code or 500
+    status = error.code or 500
+    body = {"error": code, "message": _explain(error), "status": status}
+    response = error_response(status, body)
+    for header, value in error.get_headers():
+        if header.lower() != "content-type":
+            response.headers[header] = value
+    return response
+
+
+def _explain(error: HTTPException) -> str:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        usable = [m for m in error.valid_methods if m not in ("HEAD", "OPTIONS")]
+        return f"{request.method} is not allowed here: use {' or '.join(usable)}"
+    if isinstance(error, RequestEntityTooLarge):
+        most = current_app.config["STREAMER"].api.max_body_bytes
+        return f"the body is larger than {most} bytes (STREAMER_MAX_BODY_BYTES)"
+    return error.description or ""

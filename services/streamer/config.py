@@ -66,6 +66,34 @@ class EventsConfig:
 
 
 @dataclass(frozen=True)
+class ApiLimits:
+    """What one control API request may send or get: settings.env's STREAMER_MAX_BODY_BYTES,
+    STREAMER_MAX_JSON_DEPTH, STREAMER_MAX_RECORDS, STREAMER_RECORD_VALUE_BYTES and
+    STREAMER_KAFKA_VIEW_TIMEOUT_S, with their defaults there only."""
+
+    max_body_bytes: int
+    max_json_depth: int
+    max_records: int
+    record_value_bytes: int
+    kafka_view_timeout_s: float
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> ApiLimits:
+        return cls(
+            max_body_bytes=s.int("STREAMER_MAX_BODY_BYTES"),
+            max_json_depth=s.int("STREAMER_MAX_JSON_DEPTH"),
+            max_records=s.int("STREAMER_MAX_RECORDS"),
+            record_value_bytes=s.int("STREAMER_RECORD_VALUE_BYTES"),
+            kafka_view_timeout_s=s.float("STREAMER_KAFKA_VIEW_TIMEOUT_S"),
+        )
+
+    @classmethod
+    def load(cls) -> ApiLimits:
+        """From settings.env and the environment, for a config built without them."""
+        return cls.from_settings(Settings.load())
+
+
+@dataclass(frozen=True)
 class StreamerConfig:
     datasets_dir: Path
     producer: ProducerConfig
@@ -81,6 +109,7 @@ class StreamerConfig:
     max_unacked: int = 200_000
     max_source_bytes: int = 65_536
     events: EventsConfig = EventsConfig()
+    api: ApiLimits = field(default_factory=ApiLimits.load)
     # What an http source's headers may name: the settings, overlaid by the API keys file.
     header_env: Mapping[str, str] = field(default_factory=dict)
 
@@ -110,6 +139,7 @@ class StreamerConfig:
             max_unacked=s.int("STREAMER_MAX_UNACKED", 200_000),
             max_source_bytes=s.int("STREAMER_MAX_SOURCE_BYTES", 65_536),
             events=EventsConfig.from_settings(s),
+            api=ApiLimits.from_settings(s),
             header_env={**s.values, **api_keys(s)},
         )
 

@@ -1,5 +1,5 @@
 """All streams of the streamer, one per dataset spec, sharing one Kafka producer and one
-event writer."""
+event writer; and the Kafka view's clients, closed with them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from streamlab.specs import DatasetSpec
 from .config import StreamerConfig
 from .event_writer import EventWriter
 from .kafka_sink import KafkaSink
+from .kafka_view import KafkaView
 from .stream import Stream
 
 
@@ -22,8 +23,9 @@ class StreamManager:
         config: StreamerConfig,
         sink: KafkaSink,
         events: EventWriter,
+        view: KafkaView,
     ) -> None:
-        self.config, self.sink, self.events = config, sink, events
+        self.config, self.sink, self.events, self.view = config, sink, events, view
         self.streams = {name: Stream(spec, config, sink) for name, spec in sorted(specs.items())}
 
     def get(self, name: str) -> Stream:
@@ -41,3 +43,4 @@ class StreamManager:
             stream.stop()
         self.sink.close()
         self.events.close()
+        self.view.close()

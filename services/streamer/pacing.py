@@ -13,12 +13,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-RATE_MODES = ("rows_per_second", "interval_s", "speedup")
-
 
 @dataclass(frozen=True)
 class Rate:
-    mode: str  # one of RATE_MODES
+    mode: str  # one of streamlab.specs.RATE_MODES
     value: float
 
     @property

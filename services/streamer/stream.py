@@ -12,7 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from kafka.errors import KafkaError
 
@@ -36,7 +36,17 @@ from .throughput import Throughput
 
 log = logging.getLogger(__name__)
 
-TIMESTAMP_MODES = ("send_time", "original", "scaled")
+StreamState = Literal[
+    "created",
+    "running",
+    "paused",
+    "finished",
+    "waiting_for_kafka",
+    "source_error",
+    "error",
+    "stopped",
+]
+STREAM_STATES: tuple[StreamState, ...] = get_args(StreamState)
 
 
 @dataclass(slots=True)
@@ -62,7 +72,7 @@ class Stream:
         self.scale = spec.scale
         self.throughput = Throughput()
         self._lock = threading.Condition()
-        self._state = "created"
+        self._state: StreamState = "created"
         self._error: str | None = None
         self._paused = True
         self._stopping = False
@@ -353,7 +363,7 @@ class Stream:
         self._scaled_anchor = None
         self.pacer.reanchor()
 
-    def _set_state(self, state: str, error: str | None = None) -> None:
+    def _set_state(self, state: StreamState, error: str | None = None) -> None:
         self._state = state
         self._error = error
 

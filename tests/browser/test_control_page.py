@@ -104,7 +104,7 @@ def _until(what: str, check: Callable[[], bool], timeout: float = 15.0) -> None:
 
 def test_the_page_shows_every_stream(page, streamer) -> None:
     _, names = streamer
-    sections = page.get_by_role("region")
+    sections = page.get_by_role("main", name="Streams").get_by_role("region")
     _until("a card per stream", lambda: sections.count() == len(names), timeout=10)
     for base, name in names.items():
         card = page.get_by_role("region", name=name)

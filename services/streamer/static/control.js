@@ -1,5 +1,6 @@
 // The streamer's control page: polls GET streams every second, draws each stream's
-// throughput, and sends the controls to the public control API. No framework, no build.
+// throughput, and sends the controls to the public control API; below, a read-only view of
+// the datasets' Kafka topics (GET kafka/...). No framework, no build.
 "use strict";
 
 const POLL_MS = 1000;
@@ -348,5 +349,168 @@ function drawAll(now) {
   }
 }
 
+// --- the Kafka view (read-only) ---
+
+const KAFKA_POLL_MS = 3000;
+const RECORDS_LIMIT = 20;
+const DEADLETTERS_LIMIT = 20;
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) {
+    td.className = className;
+  }
+  row.append(td);
+  return td;
+}
+
+// Replaces a table's rows: one per item, or one that says there is nothing.
+function fillTable(id, items, fillRow, emptyText) {
+  const table = document.getElementById(id);
+  const rows = items.map((item) => {
+    const row = document.createElement("tr");
+    fillRow(row, item);
+    return row;
+  });
+  if (!rows.length) {
+    const row = document.createElement("tr");
+    cell(row, emptyText, "empty").colSpan = table.tHead.rows[0].cells.length;
+    rows.push(row);
+  }
+  table.tBodies[0].replaceChildren(...rows);
+}
+
+function kafkaTime(ms) {
+  return ms < 0 ? "–" : new Date(ms).toISOString().replace("T", " ").slice(0, 23);
+}
+
+function renderTopics(topics) {
+  fillTable(
+    "kafka-topics",
+    topics,
+    (row, topic) => {
+      row.dataset.topic = topic.topic;
+      cell(row, topic.topic, "mono");
+      cell(row, topic.kind);
+      cell(row, topic.exists ? String(topic.partitions.length) : "not created", "number");
+      const ends = topic.partitions.map((p) => `${p.partition}: ${number(p.end_offset)}`);
+      cell(row, ends.join(" · "), "mono");
+      cell(row, number(topic.end_offset), "number");
+    },
+    "no dataset topics",
+  );
+}
+
+function renderLag(queries) {
+  fillTable(
+    "kafka-lag",
+    queries,
+    (row, query) => {
+      row.dataset.query = query.query;
+      cell(row, query.query, "mono");
+      const started = query.committed_offset !== null;
+      cell(row, started ? number(query.committed_offset) : "not started", "number");
+      cell(row, number(query.end_offset), "number");
+      const lag = cell(row, started ? number(query.lag) : "–", "number");
+      lag.dataset.value = started ? String(query.lag) : "";
+    },
+    "no raw topic yet",
+  );
+}
+
+function renderDeadLetters(letters) {
+  fillTable(
+    "kafka-deadletters",
+    letters,
+    (row, letter) => {
+      row.dataset.topic = letter.topic;
+      cell(row, kafkaTime(letter.timestamp_ms), "mono");
+      cell(row, letter.dataset || "");
+      cell(row, letter.stage || "");
+      cell(row, letter.reason || "(no reason)", "reason");
+      cell(row, letter.record || "", "mono value");
+    },
+    "no dead letters",
+  );
+}
+
+function renderRecords(records) {
+  fillTable(
+    "kafka-records",
+    records,
+    (row, record) => {
+      cell(row, kafkaTime(record.timestamp_ms), "mono");
+      cell(row, String(record.partition), "number");
+      cell(row, String(record.offset), "number");
+      cell(row, record.key ?? "", "mono");
+      const more = record.truncated ? ` … (${number(record.value_bytes)} bytes)` : "";
+      cell(row, (record.value ?? "null") + more, "mono value");
+    },
+    "no records",
+  );
+}
+
+// The topic list follows the topics; the chosen one stays chosen.
+function syncTopicChoice(topics) {
+  const select = document.getElementById("records-topic");
+  const known = new Set([...select.options].map((option) => option.value));
+  for (const topic of topics) {
+    if (!known.has(topic.topic)) {
+      select.append(new Option(`${topic.topic} (${topic.kind})`, topic.topic));
+    }
+  }
+}
+
+async function refreshRecords() {
+  const select = document.getElementById("records-topic");
+  const topic = select.value;
+  const caption = document.querySelector("#kafka-records caption");
+  if (!topic) {
+    caption.textContent = "Last records";
+    fillTable("kafka-records", [], () => {}, "choose a topic above");
+    return;
+  }
+  const path = `kafka/topics/${encodeURIComponent(topic)}/records?limit=${RECORDS_LIMIT}`;
+  const body = await api(path);
+  if (select.value === topic) {
+    caption.textContent = `Last records of ${topic}`;
+    renderRecords(body.records);
+  }
+}
+
+function setKafkaStatus(ok, message) {
+  const element = document.getElementById("kafka-status");
+  element.classList.toggle("down", !ok);
+  element.textContent = ok
+    ? `read ${new Date().toLocaleTimeString("en-GB")}`
+    : `Kafka view: ${message}`;
+}
+
+async function pollKafka() {
+  try {
+    const [offsets, dead] = await Promise.all([
+      api("kafka/topics"),
+      api(`kafka/deadletters?limit=${DEADLETTERS_LIMIT}`),
+    ]);
+    renderTopics(offsets.topics);
+    renderLag(offsets.queries);
+    syncTopicChoice(offsets.topics);
+    renderDeadLetters(dead.deadletters);
+    await refreshRecords();
+    setKafkaStatus(true);
+  } catch (error) {
+    setKafkaStatus(false, error.message);
+  } finally {
+    setTimeout(pollKafka, KAFKA_POLL_MS);
+  }
+}
+
+document.getElementById("records-form").addEventListener("submit", (event) => event.preventDefault());
+document.getElementById("records-topic").addEventListener("change", () => {
+  refreshRecords().catch((error) => setKafkaStatus(false, error.message));
+});
+
 window.addEventListener("resize", () => drawAll(Date.now()));
 poll();
+pollKafka();
