@@ -8,6 +8,9 @@ from typing import TypeVar
 
 import requests
 
+from streamlab.waiting import NotYet, TimedOut
+from streamlab.waiting import wait_for as poll
+
 from .report import ProvisionError, Report
 
 T = TypeVar("T")
@@ -25,7 +28,7 @@ def http_reason(error: requests.RequestException) -> str:
     return type(error).__name__
 
 
-class NotReady(Exception):
+class NotReady(NotYet):
     """The service did not answer yet; the message says what was seen."""
 
 
@@ -43,22 +46,24 @@ def wait_for(
     """probe() until it returns instead of raising NotReady, or fail after timeout_s.
 
     A probe raises NotReady while the service is starting; any other ProvisionError it
-    raises (a wrong password, say) ends the wait at once.
+    raises (a wrong password, say) ends the wait at once. A progress line every
+    PROGRESS_EVERY_S says how long it has waited and what it saw.
     """
-    start = clock()
-    next_progress = start
-    while True:
-        try:
-            return probe()
-        except NotReady as reason:
-            now = clock()
-            waited = now - start
-            if now >= next_progress:
-                progress = f"{waited:.0f}s of {timeout_s:.0f}s: {reason}"
-                report.note(service, f"waiting for {what} ({progress})")
-                next_progress = now + PROGRESS_EVERY_S
-            if waited >= timeout_s:
-                raise ProvisionError(
-                    service, what, f"no answer after {timeout_s:.0f}s (last: {reason})", fix
-                ) from None
-            sleep(min(POLL_INTERVAL_S, max(timeout_s - waited, 0.0)))
+    next_note = [0.0]
+
+    def progress(waited: float, reason: object) -> None:
+        if waited >= next_note[0]:
+            report.note(
+                service, f"waiting for {what} ({waited:.0f}s of {timeout_s:.0f}s: {reason})"
+            )
+            next_note[0] = waited + PROGRESS_EVERY_S
+
+    try:
+        return poll(
+            probe, what, timeout_s, interval_s=POLL_INTERVAL_S, accept=lambda _: True,
+            on_wait=progress, clock=clock, sleep=sleep,
+        )  # fmt: skip
+    except TimedOut as error:
+        raise ProvisionError(
+            service, what, f"no answer after {timeout_s:.0f}s (last: {error.last})", fix
+        ) from None

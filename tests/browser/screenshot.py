@@ -22,6 +22,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 from harness.browser import BrowserMissing, launch, open_page, wait_for_chart_data
+from streamlab.waiting import TimedOut
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -71,7 +72,7 @@ def main(argv: list[str]) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     try:
         streams = take(args)
-    except (BrowserMissing, TimeoutError, RuntimeError, PlaywrightError) as error:
+    except (BrowserMissing, TimedOut, RuntimeError, PlaywrightError) as error:
         print(f"screenshot: {error}", file=sys.stderr)
         return 1
     print(f"screenshot: {args.out} ({streams} streams)")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from streamlab.waiting import NotYet, wait_for
 
 CHROMIUM = os.environ.get("STREAMLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -86,13 +87,13 @@ def canvas_ink(page: Any, selector: str) -> dict[str, int]:
 
 def wait_for_chart_data(page: Any, samples: int, timeout_s: float) -> int:
     """Waits until every stream's chart holds at least `samples` samples; returns the count."""
-    deadline = time.monotonic() + timeout_s
-    counts: list[int] = []
-    while time.monotonic() < deadline:
+
+    def charts() -> int:
         counts = page.eval_on_selector_all(
             "canvas.chart-canvas", "all => all.map(c => Number(c.dataset.samples || 0))"
         )
         if counts and min(counts) >= samples:
             return len(counts)
-        time.sleep(0.25)
-    raise TimeoutError(f"the charts did not get {samples} samples in {timeout_s:g} s: {counts}")
+        raise NotYet(f"samples per chart: {counts}")
+
+    return wait_for(charts, f"{samples} samples in every chart", timeout_s, interval_s=0.25)

@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any, Self
 from xml.sax.saxutils import escape
 
 from harness import process
+from streamlab.waiting import TimedOut, wait_for
 
 HOST = process.HOST
 START_TIMEOUT_S = 120.0
@@ -426,12 +426,15 @@ class HdfsCluster(DaemonCluster):
     def _start_daemons(self, timeout: float) -> None:
         for daemon in (self.namenode, self.datanode):
             daemon.spawn(self.classpath, self._env(), self.workdir)
-        deadline = time.monotonic() + timeout
-        while not self._ready():
+
+        def ready() -> bool:
             self._check_alive()
-            if time.monotonic() > deadline:
-                raise self._timeout_error(timeout)
-            time.sleep(POLL_INTERVAL_S)
+            return self._ready()
+
+        try:
+            wait_for(ready, "HDFS", timeout, interval_s=POLL_INTERVAL_S)
+        except TimedOut:
+            raise self._timeout_error(timeout) from None
 
     def _ready(self) -> bool:
         """Out of safe mode, with one live DataNode whose capacity the NameNode knows."""

@@ -8,7 +8,6 @@ kept, together with the data folders, across restarts.
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Self
@@ -17,6 +16,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from harness import process
+from streamlab.waiting import TimedOut, wait_for
 
 HOST = process.HOST
 READY_TIMEOUT_S = 60.0
@@ -342,15 +342,16 @@ def wait_until(
     what: str,
     check: Callable[[], None] = lambda: None,
 ) -> None:
-    """Poll condition until true; check() may raise to give up early."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """Poll condition until true (streamlab.waiting); check() may raise to give up early."""
+
+    def probe() -> bool:
         check()
-        if condition():
-            return
-        if time.monotonic() > deadline:
-            raise ServerError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
+        return condition()
+
+    try:
+        wait_for(probe, what, timeout, interval_s=0.2)
+    except TimedOut as error:
+        raise ServerError(str(error)) from None
 
 
 def _all_partitions_led(admin: KafkaAdminClient) -> bool:

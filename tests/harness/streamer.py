@@ -22,6 +22,7 @@ from harness.gbfs import GbfsFeed
 from streamer.app import create_app
 from streamer.config import ProducerConfig, StreamerConfig
 from streamlab.specs import CsvSource, DatasetSpec, RateSpec, load_spec
+from streamlab.waiting import wait_for
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 
@@ -88,14 +89,9 @@ class StreamerServer:
     def wait_for(
         self, name: str, check: Callable[[dict[str, Any]], bool], timeout: float = 30
     ) -> dict:
-        deadline = time.monotonic() + timeout
-        status = self.status(name)
-        while not check(status):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"stream {name} never got there; last status: {status}")
-            time.sleep(0.1)
-            status = self.status(name)
-        return status
+        return wait_for(
+            lambda: self.status(name), f"stream {name}", timeout, interval_s=0.1, accept=check
+        )
 
     def close(self) -> None:
         self._server.shutdown()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -28,6 +27,7 @@ from harness.hdfs import (
     http_get,
     site_xml,
 )
+from streamlab.waiting import NotYet, TimedOut, wait_for
 
 HOST = process.HOST
 START_TIMEOUT_S = 120.0
@@ -168,24 +168,21 @@ class YarnCluster(DaemonCluster):
             (self.conf_dir / name).write_text(text)
 
     def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last: object = "no answer yet"
-        while True:
+        def active() -> bool:
             for daemon in (self.resourcemanager, self.nodemanager):
                 if not daemon.running:
                     code = daemon.process.returncode
                     raise YarnError(f"the {daemon.name} exited with code {code}\n{daemon.tail()}")
             try:
-                metrics = self.cluster_metrics()
-                if metrics.get("activeNodes", 0) >= 1:
-                    return
-                last = f"activeNodes={metrics.get('activeNodes')}"
+                nodes = self.cluster_metrics().get("activeNodes", 0)
             except (OSError, ValueError, KeyError) as error:
-                last = error
-            if time.monotonic() > deadline:
-                culprit = self.nodemanager if "activeNodes" in str(last) else self.resourcemanager
-                raise YarnError(
-                    f"timed out after {timeout:.0f}s waiting for an active NodeManager "
-                    f"({last})\n{culprit.tail()}"
-                )
-            time.sleep(POLL_INTERVAL_S)
+                raise NotYet(error) from None
+            if nodes < 1:
+                raise NotYet(f"activeNodes={nodes}")
+            return True
+
+        try:
+            wait_for(active, "an active NodeManager", timeout, interval_s=POLL_INTERVAL_S)
+        except TimedOut as error:
+            culprit = self.nodemanager if "activeNodes" in str(error.last) else self.resourcemanager
+            raise YarnError(f"{error}\n{culprit.tail()}") from None

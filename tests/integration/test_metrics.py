@@ -26,6 +26,7 @@ from metrics.config import MetricsConfig
 from streamlab.kafka_admin import query_group
 from streamlab.pipeline_schema import MEASUREMENTS
 from streamlab.specs import DatasetSpec
+from streamlab.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -126,12 +127,7 @@ def _latest(influx: InfluxLab, measurement: str, **tags: str) -> dict[str, Any] 
 
 
 def _wait(check: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.2)
-    return result
+    return wait_for(check, what, timeout, interval_s=0.2)
 
 
 def _status(influx: InfluxLab, source: str, up: int, since_ns: int = 0) -> dict | None:

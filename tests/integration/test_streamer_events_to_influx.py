@@ -3,6 +3,7 @@ down InfluxDB never slows or fails a control request."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from harness.influx import ORG, PIPELINE_BUCKET, InfluxLab
 from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec
 from streamer.config import EventsConfig
 from streamlab.specs import RateSpec
+from streamlab.waiting import TimedOut, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -31,12 +33,16 @@ def server(kafka, influx: InfluxLab, tmp_path: Path) -> Iterator[tuple[StreamerS
 
 
 def _events(influx: InfluxLab, count: int, timeout: float = 10) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        points = influx.points("streamer_event", PIPELINE_BUCKET)
-        if len(points) >= count or time.monotonic() > deadline:
-            return points
-        time.sleep(0.05)
+    """The streamer_event points, once there are `count` (or all there are after timeout)."""
+    points: list[dict] = []
+
+    def enough() -> bool:
+        points[:] = influx.points("streamer_event", PIPELINE_BUCKET)
+        return len(points) >= count
+
+    with contextlib.suppress(TimedOut):
+        wait_for(enough, f"{count} streamer events", timeout, interval_s=0.05)
+    return points
 
 
 def test_a_rate_change_writes_one_event(server, influx: InfluxLab) -> None:
@@ -81,9 +87,7 @@ def test_influxdb_down_never_delays_a_post(
         response = streamer.post(f"/streams/{name}/rate", {"rows_per_second": rate})
         assert response.status_code == 200 and response.json()["rate"]["value"] == rate
         assert time.monotonic() - started < 0.5
-    deadline = time.monotonic() + 10
-    while not caplog.records and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: caplog.records, "a log record", 10, interval_s=0.05)
     assert "not written to InfluxDB" in caplog.records[0].getMessage()
     status = streamer.wait_for(name, lambda s: s["achieved_rows_per_second"] > 30)
     assert status["state"] == "running"

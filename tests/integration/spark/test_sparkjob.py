@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from metrics.sources.kafka import KafkaSource
 from sparkjob.config import JobConfig
 from sparkjob.job import start
 from streamlab.kafka_admin import query_group
+from streamlab.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -65,14 +65,6 @@ def _config(hdfs, kafka, influx: InfluxLab, tmp: Path, name: str) -> JobConfig:
     )
 
 
-def _wait(check: Callable[[], bool], what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.5)
-
-
 def _sinks_lag(bootstrap: str, spec) -> dict | None:
     """The sinks query's kafka_lag fields, as the metrics collector reads them, once 0."""
     source = KafkaSource(bootstrap, {spec.name: spec}, timeout_s=5)
@@ -101,7 +93,7 @@ def test_stream_to_hdfs_and_influx_with_restart(spark, kafka, hdfs, influx, tmp_
         producer.send(spec.raw_topic, record)
     producer.flush()
     with StreamerServer(streamer_config(kafka.bootstrap), {spec.name: spec}) as server:
-        _wait(lambda: len(influx.points(spec.name)) >= 300, "the first points")
+        wait_for(lambda: len(influx.points(spec.name)) >= 300, "the first points", 120)
         server.post(f"/streams/{spec.name}/pause")
         _stop(queries)  # mid-stream: rows keep arriving in Kafka while the job is down
         assert len(influx.points(spec.name)) < count
@@ -109,11 +101,11 @@ def test_stream_to_hdfs_and_influx_with_restart(spark, kafka, hdfs, influx, tmp_
         queries = start(spark, {spec.name: spec}, config, influx.write_token)
         server.wait_for(spec.name, lambda s: s["state"] == "finished" and s["rows_acked"] == count)
     try:
-        _wait(lambda: len(influx.points(spec.name)) >= count, f"{count} points")
+        wait_for(lambda: len(influx.points(spec.name)) >= count, f"{count} points", 120)
         parquet = lambda: spark.read.parquet(config.raw_path(spec.name))  # noqa: E731
-        _wait(lambda: parquet().count() >= count, f"{count} Parquet rows")
+        wait_for(lambda: parquet().count() >= count, f"{count} Parquet rows", 120)
         time.sleep(3)  # any duplicate would arrive with the next triggers
-        _wait(lambda: _sinks_lag(kafka.bootstrap, spec), "the sinks query's lag at 0", 30)
+        wait_for(lambda: _sinks_lag(kafka.bootstrap, spec), "the sinks query's lag at 0", 30)
     finally:
         _stop(queries)
     # The job committed what it processed to streamlab-spark.<query>: all of the raw topic.
