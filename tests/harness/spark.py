@@ -41,7 +41,9 @@ DEFAULT_CONF = {
     "spark.driver.memory": "1g",
     # C1 only: measured here, the session starts ~1.5 s sooner and tiny test queries run no
     # slower. pyspark's launcher still adds its Java 17 --add-opens flags next to these.
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+    # C1 alone gets a 48 MB code cache, which a whole session of Spark tests' generated
+    # code fills ("Out of space in CodeCache"): it keeps the 240 MB of the default JIT.
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m",
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
     "spark.ui.enabled": "false",
