@@ -20,9 +20,10 @@ from metrics.points import Point, SourceError
 from metrics.sources import hdfs, spark_master, streamer, yarn
 from metrics.sources.build import build_sources
 from metrics.sources.http import HttpJsonSource
-from metrics.sources.kafka import dataset_topics, lag_points, spark_queries, topic_points
+from metrics.sources.kafka import dataset_topics, lag_points, topic_points
 from provisioning.kafka_topics import wanted_topics
 from sparkjob.offsets import kafka_offsets
+from streamlab.kafka_offsets import spark_queries
 from streamlab.pipeline_schema import MEASUREMENTS
 from streamlab.settings import Settings, SettingsError
 from streamlab.specs import load_specs, parse_spec

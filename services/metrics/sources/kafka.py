@@ -1,10 +1,5 @@
-"""The broker: end offsets of every dataset topic, and how far each Spark query lags.
-
-The Spark job commits each query's processed offsets to the consumer group
-streamlab-spark.<query> (sparkjob.offsets, named by streamlab.kafka_admin.query_group);
-lag = end offsets - those, per raw topic. Query names follow sparkjob.queries:
-<dataset>.raw_layer, <dataset>.sinks and <dataset>.<aggregation name> per aggregation.
-"""
+"""The broker: end offsets of every dataset topic, and how far each Spark query lags
+(streamlab.kafka_offsets reads both, as the streamer's Kafka view does)."""
 
 from __future__ import annotations
 
@@ -14,23 +9,20 @@ from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import OffsetSpec
-from kafka.errors import (
-    CoordinatorLoadInProgressError,
-    CoordinatorNotAvailableError,
-    KafkaConnectionError,
-    KafkaError,
-    KafkaTimeoutError,
-    NodeNotReadyError,
-)
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, NodeNotReadyError
 
-from streamlab.kafka_admin import AdminConnection, query_group
+from streamlab.kafka_admin import AdminConnection
+from streamlab.kafka_offsets import (
+    committed_offsets,
+    existing_partitions,
+    list_offsets,
+    query_lags,
+)
 from streamlab.specs import DatasetSpec
 
 from ..points import Point, Poll, SourceError
 
 CLIENT_ID = "streamlab-metrics"
-UNKNOWN_TOPIC = 3  # UNKNOWN_TOPIC_OR_PARTITION: not provisioned (yet)
-_COORDINATOR_STARTING = (CoordinatorNotAvailableError, CoordinatorLoadInProgressError)
 _UNREACHABLE = (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError)
 CLIENT_TIMEOUT_SHARE = 0.8
 
@@ -45,13 +37,6 @@ class Topic:
 def dataset_topics(specs: Mapping[str, DatasetSpec]) -> list[Topic]:
     """Every topic the provisioner creates for the specs: DatasetSpec.topics."""
     return [Topic(name, spec.name, kind) for spec in specs.values() for name, kind in spec.topics]
-
-
-def spark_queries(spec: DatasetSpec) -> list[str]:
-    """The names of a dataset's Spark queries (sparkjob.queries), all reading its raw topic:
-    an aggregation's query is named `<dataset>.<aggregation name>`."""
-    aggregates = [f"{spec.name}.{agg.name}" for agg in spec.aggregations]
-    return [f"{spec.name}.raw_layer", f"{spec.name}.sinks", *aggregates]
 
 
 def topic_points(topics: list[Topic], ends: Mapping[TopicPartition, int]) -> list[Point]:
@@ -73,17 +58,12 @@ def lag_points(
     """One point per query that has committed offsets (a query never run has no lag)."""
     points = []
     for spec in specs.values():
-        partitions = {tp: end for tp, end in ends.items() if tp.topic == spec.raw_topic}
-        for query in spark_queries(spec):
-            group = query_group(query)
-            done = committed.get(group, {})
-            if not partitions or not any(done.get(tp, -1) >= 0 for tp in partitions):
+        for lag in query_lags(spec, ends, committed):
+            if lag.lag is None:
                 continue
-            # A partition without a commit has had nothing processed yet.
-            offset = sum(max(done.get(tp, 0), 0) for tp in partitions)
-            end = sum(partitions.values())
-            tags = {"topic": spec.raw_topic, "dataset": spec.name, "group": group}
-            fields = {"lag": max(end - offset, 0), "committed_offset": offset, "end_offset": end}
+            tags = {"topic": lag.topic, "dataset": spec.name, "group": lag.group}
+            fields = {"lag": lag.lag, "committed_offset": lag.committed_offset,
+                      "end_offset": lag.end_offset}  # fmt: skip
             points.append(Point("kafka_lag", tags, fields))
     return points
 
@@ -117,47 +97,12 @@ class KafkaSource:
         self._admin.close()
 
     def _read(self, admin: KafkaAdminClient) -> list[Point]:
-        partitions = _partitions(admin, [t.name for t in self.topics])
+        partitions = existing_partitions(admin, [t.name for t in self.topics])
         if not partitions:
             return []
-        latest = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in partitions})
-        ends = {tp: answer.offset for tp, answer in latest.items()}
-        return topic_points(self.topics, ends) + lag_points(
-            self.specs, ends, self._committed(admin, ends)
-        )
-
-    def _committed(
-        self, admin: KafkaAdminClient, ends: Mapping[TopicPartition, int]
-    ) -> dict[str, dict[TopicPartition, int]]:
-        wanted = {}
-        for spec in self.specs.values():
-            raw = [tp for tp in ends if tp.topic == spec.raw_topic]
-            if raw:
-                wanted.update({query_group(query): raw for query in spark_queries(spec)})
-        if not wanted:
-            return {}
-        try:
-            answers = admin.list_group_offsets(wanted)
-        except _COORDINATOR_STARTING:
-            # Until some client asks for a group, the broker has no __consumer_offsets topic:
-            # this first request creates it. No commits can exist yet, so no lag either.
-            return {}
-        return {
-            group: {tp: meta.offset for tp, meta in offsets.items()}
-            for group, offsets in answers.items()
-        }
-
-
-def _partitions(admin: KafkaAdminClient, names: list[str]) -> list[TopicPartition]:
-    """The partitions of those topics that exist."""
-    if not names:
-        return []
-    return [
-        TopicPartition(topic["name"], partition["partition_index"])
-        for topic in admin.describe_topics(names)
-        if topic["error_code"] != UNKNOWN_TOPIC
-        for partition in topic["partitions"]
-    ]
+        ends = list_offsets(admin, partitions, OffsetSpec.LATEST)
+        committed = committed_offsets(admin, self.specs.values(), ends)
+        return topic_points(self.topics, ends) + lag_points(self.specs, ends, committed)
 
 
 def _message(error: KafkaError) -> str:
