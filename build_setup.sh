@@ -3,6 +3,8 @@
 # build the images, start everything healthy, wait for provisioning, print the URLs.
 #   ./build_setup.sh                 the full stack (HDFS + YARN, the Spark job on YARN)
 #   ./build_setup.sh --profile lite  no Hadoop: Spark standalone with SPARK_WORKERS workers
+#   ./build_setup.sh --nodemanagers N --datanodes N   N YARN NodeManagers / HDFS DataNodes
+#                                    (full profile; default YARN_NODEMANAGERS, HDFS_DATANODES)
 #   ./build_setup.sh --no-build      start with the images already built
 #   ./build_setup.sh --help
 # Safe to re-run on a running stack: it changes only what changed.
@@ -11,6 +13,8 @@ ROOT="$(cd "$(dirname "$0")" && pwd)"
 cd "${ROOT}"
 SECRETS_DIR="${ROOT}/.secrets"
 SECRETS_FILE="${SECRETS_DIR}/streamlab.env"
+# The scale of this bring-up, for compose.sh's later calls (they must not undo it).
+SCALE_FILE="${SECRETS_DIR}/scale.env"
 API_KEYS_FILE="${SECRETS_DIR}/api-keys.env"
 MIN_COMPOSE="2.24.0"
 
@@ -19,20 +23,32 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 setting() { sed -n "s/^$1=//p" settings.env | tail -n 1; }
 value() { local v="${!1:-}"; echo "${v:-$(setting "$1")}"; }
 
-usage() { sed -n '2,8s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
 
 profile="$(value STREAMLAB_PROFILE)"
+nodemanagers="$(value YARN_NODEMANAGERS)"
+datanodes="$(value HDFS_DATANODES)"
 build=1
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --profile) [ "$#" -ge 2 ] || die "--profile needs a value: full or lite"; profile="$2"; shift 2 ;;
     --profile=*) profile="${1#*=}"; shift ;;
+    --nodemanagers) [ "$#" -ge 2 ] || die "--nodemanagers needs a number, e.g. --nodemanagers 2"; nodemanagers="$2"; shift 2 ;;
+    --nodemanagers=*) nodemanagers="${1#*=}"; shift ;;
+    --datanodes) [ "$#" -ge 2 ] || die "--datanodes needs a number, e.g. --datanodes 2"; datanodes="$2"; shift 2 ;;
+    --datanodes=*) datanodes="${1#*=}"; shift ;;
     --no-build) build=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option $1 (see ./build_setup.sh --help)" ;;
   esac
 done
 [ -f "compose/profiles/${profile}.env" ] || die "unknown profile '${profile}': use full or lite"
+for scale in "nodemanagers=${nodemanagers}" "datanodes=${datanodes}"; do
+  [[ ${scale#*=} =~ ^[1-9][0-9]*$ ]] \
+    || die "--${scale%%=*} must be a whole number of 1 or more, got '${scale#*=}' (settings.env: YARN_NODEMANAGERS, HDFS_DATANODES)"
+done
+# compose reads them from the environment (over settings.env) in this script's calls.
+export YARN_NODEMANAGERS="${nodemanagers}" HDFS_DATANODES="${datanodes}"
 
 version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
 
@@ -50,12 +66,18 @@ check_docker() {
 }
 
 check_memory() {
-  local bytes need_gib=6
-  [ "${profile}" = "lite" ] && need_gib=4
+  # 6 GiB for the full stack, plus about 1 GiB per more NodeManager (its executors) and
+  # 0.5 GiB per more DataNode; README "Scaling" has the measured figures.
+  local bytes need_mib=$((6 * 1024))
+  if [ "${profile}" = "lite" ]; then
+    need_mib=$((4 * 1024))
+  else
+    need_mib=$((need_mib + (nodemanagers - 1) * 1024 + (datanodes - 1) * 512))
+  fi
   bytes="$(docker info --format '{{.MemTotal}}' 2>/dev/null || echo 0)"
-  if [ "${bytes}" -lt $((need_gib * 1024 * 1024 * 1024)) ]; then
-    say "warning: Docker has $((bytes / 1024 / 1024)) MiB of memory; the ${profile} profile wants ${need_gib} GiB."
-    say "         Give Docker more memory (Docker Desktop: Settings > Resources) or use --profile lite."
+  if [ "${bytes}" -lt $((need_mib * 1024 * 1024)) ]; then
+    say "warning: Docker has $((bytes / 1024 / 1024)) MiB of memory; the ${profile} profile wants ${need_mib} MiB."
+    say "         Give Docker more memory (Docker Desktop: Settings > Resources), use fewer --nodemanagers/--datanodes, or --profile lite."
   fi
 }
 
@@ -72,7 +94,7 @@ check_ports() {
   address="$(value BIND_ADDRESS)"
   names=(KAFKA_PORT GRAFANA_PORT INFLUXDB_PORT STREAMER_PORT SPARK_UI_PORT)
   if [ "${profile}" = "full" ]; then
-    names+=(HDFS_NAMENODE_HTTP_PORT HDFS_DATANODE_HTTP_PORT YARN_RESOURCEMANAGER_HTTP_PORT)
+    names+=(HDFS_NAMENODE_HTTP_PORT YARN_RESOURCEMANAGER_HTTP_PORT)
   else
     names+=(SPARK_MASTER_UI_PORT)
   fi
@@ -120,6 +142,11 @@ generate_secrets() {
   fi
   chmod 600 "${API_KEYS_FILE}"
   echo "${profile}" >"${SECRETS_DIR}/profile"
+  {
+    echo "# Written by build_setup.sh at each run: the scale compose.sh keeps."
+    echo "YARN_NODEMANAGERS=${nodemanagers}"
+    echo "HDFS_DATANODES=${datanodes}"
+  } >"${SCALE_FILE}"
 }
 
 build_images() {
@@ -148,14 +175,17 @@ start_stack() {
 }
 
 print_urls() {
-  local address grafana_user grafana_password
+  local address grafana_user grafana_password scale_note=""
+  if [ "${profile}" = "full" ]; then
+    scale_note=", ${nodemanagers} NodeManager(s), ${datanodes} DataNode(s)"
+  fi
   address="$(value BIND_ADDRESS)"
   grafana_user="$(value GRAFANA_ADMIN_USER)"
   grafana_password="$(sed -n 's/^GRAFANA_ADMIN_PASSWORD=//p' "${SECRETS_FILE}")"
   ./compose.sh ps --format 'table {{.Service}}\t{{.Status}}'
   cat <<MSG
 
-StreamLab is up (${profile} profile).
+StreamLab is up (${profile} profile${scale_note}).
   Grafana          http://${address}:$(value GRAFANA_PORT)   login: ${grafana_user} / ${grafana_password}
   Streamer API     http://${address}:$(value STREAMER_PORT)/streams   (./set_rate.sh temps 200)
   InfluxDB         http://${address}:$(value INFLUXDB_PORT)   (admin token: .secrets/streamlab.env)
@@ -165,11 +195,12 @@ MSG
   if [ "${profile}" = "full" ]; then
     cat <<MSG
   HDFS NameNode    http://${address}:$(value HDFS_NAMENODE_HTTP_PORT)   (./compose.sh exec namenode hdfs dfs -ls /streamlab)
-  YARN             http://${address}:$(value YARN_RESOURCEMANAGER_HTTP_PORT)   (./compose.sh exec resourcemanager yarn application -list)
+  YARN             http://${address}:$(value YARN_RESOURCEMANAGER_HTTP_PORT)   (./compose.sh exec resourcemanager yarn node -list)
 MSG
   else
     echo "  Spark master     http://${address}:$(value SPARK_MASTER_UI_PORT)"
   fi
+  echo "Run your own Spark job: ./submit.sh jobs/examples/template.py   (./submit.sh --help)"
   echo "Tear down with ./clean.sh"
 }
 

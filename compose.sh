@@ -8,6 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")" && pwd)"
 SECRETS_FILE="${ROOT}/.secrets/streamlab.env"
 PROFILE_FILE="${ROOT}/.secrets/profile"
+SCALE_FILE="${ROOT}/.secrets/scale.env"
 
 setting() {
   sed -n "s/^$1=//p" "${ROOT}/settings.env" | tail -n 1
@@ -35,6 +36,11 @@ args=(
   --env-file "${SECRETS_FILE}"
   --profile "${profile}"
 )
+# The scale build_setup.sh last brought up (--nodemanagers, --datanodes), so that later
+# calls (up, run) keep it; the environment still wins.
+if [ -f "${SCALE_FILE}" ]; then
+  args+=(--env-file "${SCALE_FILE}")
+fi
 IFS=':' read -r -a overrides <<<"${STREAMLAB_COMPOSE_OVERRIDES:-}"
 for file in "${overrides[@]}"; do
   [ -n "${file}" ] && args+=(-f "${file}")

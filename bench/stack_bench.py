@@ -10,7 +10,10 @@ and measures, on the `sensors` dataset (synthetic, so any rate can be asked):
   Kafka (produced) and how the sinks query's lag moved (least-squares slope of the lag
   sampled every 5 s, rows/s); max_sustained_rows_per_s is the highest produced rate of a
   step whose lag did not grow (slope under LAG_TOLERANCE of the produced rate);
-- peak_memory_mib: the project's containers summed (docker stats every 5 s, whole run).
+- peak_memory_mib: the project's containers summed (docker stats every 5 s, whole run);
+- submit_to_running_s: from `./submit.sh` (a small streaming job, tests/e2e/jobs/forever.py)
+  to its YARN application RUNNING, SUBMIT_RUNS times (stopped with --kill in between), right
+  after the bring-up.
 The last line printed is one JSON object. The stack is torn down at the end (clean.sh).
 """
 
@@ -20,10 +23,13 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
@@ -45,6 +51,9 @@ LATENCY_RATE = 1000.0
 LATENCY_SECONDS = 30.0
 POLL_S = 0.25
 MIB = {"B": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1.0, "GiB": 1024.0}
+SUBMIT_JOB = ROOT / "tests" / "e2e" / "jobs" / "forever.py"
+SUBMIT_RUNS = 2
+SUBMIT_TIMEOUT_S = 600.0
 
 
 def log(message: str) -> None:
@@ -117,6 +126,33 @@ def bring_up() -> float:
     return result["first"] - started
 
 
+def submit_to_running(stack: Stack, name: str) -> float:
+    """Seconds from ./submit.sh to the job's YARN application RUNNING (polled every
+    POLL_S); the job is stopped with ./submit.sh --kill after."""
+    apps_url = f"{stack.url('YARN_RESOURCEMANAGER_HTTP_PORT')}/ws/v1/cluster/apps"
+    query = {"applicationTags": f"streamlab-job-{name}", "states": "RUNNING"}
+    with tempfile.TemporaryFile("w+") as output:
+        started = time.monotonic()
+        job = subprocess.Popen(
+            [str(ROOT / "submit.sh"), "--name", name, str(SUBMIT_JOB), DATASET],
+            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        running: float | None = None
+        while time.monotonic() - started < SUBMIT_TIMEOUT_S and job.poll() is None:
+            apps = requests.get(apps_url, params=query, timeout=10).json().get("apps") or {}
+            if apps.get("app"):
+                running = time.monotonic() - started
+                break
+            time.sleep(POLL_S)
+        subprocess.run([str(ROOT / "submit.sh"), "--kill", name], cwd=ROOT,
+                       capture_output=True, check=False)  # fmt: skip
+        job.wait(120)
+        if running is None:
+            output.seek(0)
+            raise SystemExit(f"bench stack: {name} never ran:\n{output.read()[-3000:]}")
+    return running
+
+
 def sinks_lag(source: KafkaSource) -> int:
     group = query_group(f"{DATASET}.sinks")
     for point in source.poll().points:
@@ -174,6 +210,8 @@ def main() -> int:
     up_s = bring_up()
     log(f"up to the first point: {up_s:.1f} s")
     stack = Stack.current()
+    submits = [submit_to_running(stack, f"bench-submit-{n}") for n in range(1, SUBMIT_RUNS + 1)]
+    log(f"./submit.sh to RUNNING: {', '.join(f'{s:.1f}' for s in submits)} s")
     specs = load_specs(ROOT / "datasets", stack.settings.values)
     source = KafkaSource(stack.kafka_bootstrap, {DATASET: specs[DATASET]}, timeout_s=5)
     latencies = latency(stack)
@@ -192,6 +230,7 @@ def main() -> int:
         "latency_points": len(latencies),
         "up_to_first_point_s": round(up_s, 1),
         "peak_memory_mib": round(memory.peak_mib),
+        "submit_to_running_s": [round(s, 1) for s in submits],
         "step_seconds": STEP_S,
         "lag_tolerance": f"lag slope under {LAG_TOLERANCE:.0%} of the produced rate",
     }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end tier: build every image from the project's Dockerfiles, bring the stack up
-# with ./build_setup.sh, assert (pytest tests/e2e), re-run, tear down; then the lite profile.
+# with ./build_setup.sh (full: 2 NodeManagers and 2 DataNodes, so that the scale and a
+# submitted job's executors on two nodes are tested in the same bring-up), assert (pytest
+# tests/e2e), re-run, tear down; then the lite profile.
 # Needs a running Docker engine with Compose v2 (CI prepares one with .ci/prepare_docker.sh).
 # Where the official influxdb/grafana images cannot be had (tests/e2e/doubles.compose.yml),
 # InfluxDB is the real influxd from tests/harness/influxd.sh in a test-only image
@@ -37,6 +39,23 @@ sample_memory() {
           s += v } END { printf "%s %.0f\n", t, s }'
     sleep 5
   done
+}
+
+sample_memory_per_service() {
+  # Each of the project's containers' memory, every 5 s, in MiB: "epoch name MiB".
+  while true; do
+    docker stats --no-stream --format '{{.Name}} {{.MemUsage}}' 2>/dev/null \
+      | awk -v t="$(date +%s)" '$1 ~ /^streamlab-/ {
+          split($2, a, /[A-Za-z]+/); v = a[1]; u = $2; sub(/^[0-9.]+/, "", u);
+          if (u == "GiB") v *= 1024; else if (u == "KiB") v /= 1024; else if (u == "B") v /= 1048576;
+          printf "%s %s %.0f\n", t, $1, v }'
+    sleep 5
+  done
+}
+
+peak_per_service() {
+  # The peak of each container in a sample_memory_per_service file.
+  awk '{ if ($3 > peak[$2]) peak[$2] = $3 } END { for (n in peak) printf "  %-32s %6d MiB\n", n, peak[n] }' "$1" | sort
 }
 
 pytest_e2e() {
@@ -81,7 +100,9 @@ report() {
   else
     say "  up to first point stored: not observed ($(cat "${ARTIFACTS}/first_point.txt"))"
   fi
-  say "  peak memory of the stack: ${peak:-?} MiB (docker stats, sampled every 5 s)"
+  say "  peak memory of the stack: ${peak:-?} MiB (docker stats, sampled every 5 s; 2 NodeManagers, 2 DataNodes, ./submit.sh jobs)"
+  say "  peak memory per container (2 NodeManagers, 2 DataNodes, with ./submit.sh jobs):"
+  peak_per_service "${ARTIFACTS}/memory-per-service-full.txt"
 }
 
 BACKGROUND=() # the memory sampler and the first-point poller, stopped on any exit
@@ -94,20 +115,30 @@ stop_background() {
 run_full() {
   sample_memory >"${ARTIFACTS}/memory-full.txt" &
   BACKGROUND+=("$!")
+  sample_memory_per_service >"${ARTIFACTS}/memory-per-service-full.txt" &
+  BACKGROUND+=("$!")
   "${VENV}/bin/python" tests/e2e/first_point.py >"${ARTIFACTS}/first_point.txt" 2>&1 &
   BACKGROUND+=("$!")
-  bring_up full
+  bring_up full --nodemanagers 2 --datanodes 2
+  # test_submit after the timed ones: its jobs take cores the pipeline's figures want.
   pytest_e2e tests/e2e/test_pipeline.py tests/e2e/test_stack.py tests/e2e/test_examples.py \
-    tests/e2e/test_dashboard_queries.py tests/e2e/test_rerun.py
+    tests/e2e/test_dashboard_queries.py tests/e2e/test_scale.py tests/e2e/test_submit.py \
+    tests/e2e/test_rerun.py
   stop_background
   report
   pytest_e2e tests/e2e/test_clean.py
 }
 
 run_lite() {
+  sample_memory_per_service >"${ARTIFACTS}/memory-per-service-lite.txt" &
+  BACKGROUND+=("$!")
   bring_up lite --no-build
   STREAMLAB_PROFILE=lite pytest_e2e tests/e2e/test_pipeline.py tests/e2e/test_stack.py \
-    tests/e2e/test_clean.py
+    tests/e2e/test_submit.py
+  stop_background
+  say "peak memory per container (lite, with ./submit.sh jobs):"
+  peak_per_service "${ARTIFACTS}/memory-per-service-lite.txt"
+  STREAMLAB_PROFILE=lite pytest_e2e tests/e2e/test_clean.py
 }
 
 on_exit() {

@@ -163,25 +163,42 @@ class Stack:
         import pyarrow.parquet as pq
 
         total = 0
-        with tarfile.open(fileobj=io.BytesIO(self._raw_layer_tar(dataset))) as archive:
-            for member in archive.getmembers():
-                name = member.name
-                if member.isfile() and name.endswith(".parquet") and "/_" not in name:
-                    data = archive.extractfile(member).read()
-                    total += pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
+        for data in self._parquet_files(self._layer_tar(dataset)):
+            total += pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
         return total
 
-    def _raw_layer_tar(self, dataset: str) -> bytes:
+    def layer_table(self, layer: str, dataset: str, columns: list[str] | None = None) -> Any:
+        """A dataset's Parquet layer (`raw`, `curated`: folders beside each other under
+        /streamlab on HDFS or /data/lake in lite) as one pyarrow Table of its files."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tables = [
+            pq.read_table(io.BytesIO(data), columns=columns)
+            for data in self._parquet_files(self._layer_tar(dataset, layer))
+        ]
+        return pa.concat_tables(tables, promote_options="default") if tables else None
+
+    @staticmethod
+    def _parquet_files(tar: bytes) -> list[bytes]:
+        with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+            return [
+                archive.extractfile(member).read()
+                for member in archive.getmembers()
+                if member.isfile() and member.name.endswith(".parquet") and "/_" not in member.name
+            ]
+
+    def _layer_tar(self, dataset: str, layer: str = "raw") -> bytes:
         if self.profile == "full":
             # One JVM for the whole copy: `hdfs dfs -cat` per file costs a JVM start each.
             script = (
-                f"rm -rf /tmp/e2e-raw && mkdir -p /tmp/e2e-raw && "
-                f"hdfs dfs -get /streamlab/raw/{dataset} /tmp/e2e-raw/ && "
-                f"tar -C /tmp/e2e-raw -cf - ."
+                f"rm -rf /tmp/e2e-{layer} && mkdir -p /tmp/e2e-{layer} && "
+                f"hdfs dfs -get /streamlab/{layer}/{dataset} /tmp/e2e-{layer}/ && "
+                f"tar -C /tmp/e2e-{layer} -cf - ."
             )
             return self.exec_bytes("namenode", "bash", "-c", script)
         return self.exec_bytes(
-            "spark-job", "tar", "-C", f"/data/lake/raw/{dataset}", "-cf", "-", "."
+            "spark-job", "tar", "-C", f"/data/lake/{layer}/{dataset}", "-cf", "-", "."
         )
 
 
