@@ -150,7 +150,7 @@ class ProvisionConfig:
 
 
 def _hdfs(s: Settings) -> HdfsConfig:
-    uris = (s.str("RAW_LAYER_URI", ""), s.str("CHECKPOINT_URI", ""))
+    uris = (s.str("RAW_LAYER_URI", ""), s.str("CHECKPOINT_URI", ""), s.str("CURATED_LAYER_URI", ""))
     return HdfsConfig(
         webhdfs_url=s.str("WEBHDFS_URL", "").strip(),
         superuser=s.str("HDFS_SUPERUSER", "hadoop"),

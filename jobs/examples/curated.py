@@ -1,12 +1,12 @@
 """Seed 000's curated layer: a batch job that reads a dataset's raw layer, cleans it and
-writes a curated layer and its KPIs. Re-running it changes nothing.
+writes a curated layer (under CURATED_LAYER_URI) and its KPIs. Re-running it changes nothing.
 
     ./submit.sh jobs/examples/curated.py [DATASET]        (default: idfm_stops)
 
 Cleaning, by the dataset's spec: every tag present, one row per tags and event time (the
 original time where the spec keeps one, else the row's `ts`: a journey seen in ten polls is
 one row), the fields as typed by the spec. The curated layer is Parquet by date under
-<RAW_LAYER_URI>/../curated/<dataset>; a run replaces the dates it writes, so running it again
+<CURATED_LAYER_URI>/<dataset>; a run replaces the dates it writes, so running it again
 over the same raw layer gives the same files' rows. KPIs per date go to InfluxDB as
 `<dataset>_curated` (rows read, rows kept, duplicates dropped), at the date's midnight: a
 re-run overwrites the same points.
@@ -59,8 +59,7 @@ def kpis(raw: DataFrame, curated: DataFrame) -> DataFrame:
 
 
 def curated_path(dataset: str) -> str:
-    raw_root = lab.stack().raw_layer_uri.rsplit("/", 1)[0]
-    return f"{raw_root}/curated/{dataset}"
+    return f"{lab.stack().curated_layer_uri}/{dataset}"
 
 
 def main(dataset: str = "idfm_stops") -> None:

@@ -35,7 +35,7 @@ def main(dataset: str = "sensors") -> None:
         .foreachBatch(
             lambda batch, _: lab.write_influx(batch, f"{dataset}_per_minute", tags, ["rows"])
         )
-        .option("checkpointLocation", lab.checkpoint("template", dataset))
+        .option("checkpointLocation", lab.checkpoint(dataset))
         .trigger(processingTime="10 seconds")
         .start()
     )

@@ -61,7 +61,7 @@ def main() -> None:
         .format("kafka")
         .option("kafka.bootstrap.servers", lab.stack().kafka_bootstrap)
         .option("topic", TOPIC)
-        .option("checkpointLocation", lab.checkpoint("velib_indicators"))
+        .option("checkpointLocation", lab.checkpoint("indicators"))
         .trigger(processingTime="10 seconds")
         .start()
     )

@@ -13,8 +13,8 @@ InfluxDB (batched, idempotent) and to Kafka topics.
 
 The stack's addresses come from the settings (settings.env, then the environment
 ./submit.sh gives the job): SPARK_KAFKA_BOOTSTRAP, RAW_LAYER_URI, CHECKPOINT_URI,
-INFLUX_URL, INFLUX_ORG, INFLUX_BUCKET, INFLUX_WRITE_TOKEN_FILE, DATASETS_DIR. docs/jobs.md
-has the whole story and jobs/examples/ working jobs.
+CURATED_LAYER_URI, INFLUX_URL, INFLUX_ORG, INFLUX_BUCKET, INFLUX_WRITE_TOKEN_FILE and
+DATASETS_DIR. docs/jobs.md has the whole story and jobs/examples/ working jobs.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Stack:
     kafka_bootstrap: str
     raw_layer_uri: str
     checkpoint_uri: str
+    curated_layer_uri: str
     datasets_dir: Path
     influx: InfluxTarget  # the data bucket, with the write token
     settings: Settings
@@ -57,6 +58,7 @@ class Stack:
             kafka_bootstrap=settings.str("SPARK_KAFKA_BOOTSTRAP"),
             raw_layer_uri=settings.str("RAW_LAYER_URI").rstrip("/"),
             checkpoint_uri=settings.str("CHECKPOINT_URI").rstrip("/"),
+            curated_layer_uri=settings.str("CURATED_LAYER_URI").rstrip("/"),
             datasets_dir=settings.path("DATASETS_DIR"),
             influx=influx,
             settings=settings,
@@ -111,10 +113,11 @@ def raw_layer_path(dataset: str, where: Stack | None = None) -> str:
     return f"{(where or stack()).raw_layer_uri}/{dataset}"
 
 
-def checkpoint(job: str, query: str = "main", where: Stack | None = None) -> str:
-    """A checkpoint location for one of your job's streaming queries (under CHECKPOINT_URI,
-    beside the main job's): the same job and query resume where they stopped."""
-    return f"{(where or stack()).checkpoint_uri}/jobs/{job}/{query}"
+def checkpoint(query: str = "main", where: Stack | None = None) -> str:
+    """A checkpoint location for one of your job's streaming queries: under CHECKPOINT_URI,
+    which ./submit.sh makes the job's own (<stack's checkpoints>/jobs/<job name>), so the
+    same job and query resume where they stopped."""
+    return f"{(where or stack()).checkpoint_uri}/{query}"
 
 
 def write_influx(

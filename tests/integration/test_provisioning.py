@@ -165,6 +165,7 @@ def lab(kafka, hdfs, influxd: InfluxServer, grafana: GrafanaDouble, tmp_path: Pa
         "SPARK_USER": spark_user,
         "RAW_LAYER_URI": f"{hdfs.uri}{base}/raw",
         "CHECKPOINT_URI": f"{hdfs.uri}{base}/checkpoints",
+        "CURATED_LAYER_URI": f"{hdfs.uri}{base}/curated",
         "INFLUX_URL": influxd.url,
         "INFLUX_ORG": ORG,
         "INFLUX_BUCKET": BUCKET,
@@ -192,7 +193,8 @@ def test_first_run_creates_everything_second_run_changes_nothing(lab: Lab, kafka
     topics = {name for s in specs.values() for name, _kind in s.topics}
     # SPEC_A's enriched rows and its aggregation to Kafka have topics of their own
     assert {"enriched", "aggregate"} <= {kind for s in specs.values() for _, kind in s.topics}
-    spark_dirs = [f"{lab.base}/raw", f"{lab.base}/checkpoints", f"/user/{lab.spark_user}"]
+    spark_dirs = [f"{lab.base}/raw", f"{lab.base}/checkpoints", f"{lab.base}/curated",
+                  f"/user/{lab.spark_user}"]  # fmt: skip
     dashboards = {"streamlab-pipeline", *(f"dataset-{name}" for name in specs)}
     for topic in topics:
         assert first.outcome("kafka", f"topic {topic}") == "created"

@@ -52,8 +52,8 @@ def stack(kafka, hdfs, influx: InfluxLab, tmp_path) -> lab.Stack:
     root = f"{hdfs.uri}/lab/{tmp_path.name}"
     settings = Settings({"KAFKA_REPLICATION_FACTOR": "1"})
     target = InfluxTarget(influx.url, "streamlab", DATA_BUCKET, influx.write_token, batch_size=50)
-    return lab.Stack(kafka.bootstrap, f"{root}/raw", f"{root}/checkpoints", DATASETS, target,
-                     settings)  # fmt: skip
+    return lab.Stack(kafka.bootstrap, f"{root}/raw", f"{root}/checkpoints", f"{root}/curated",
+                     DATASETS, target, settings)  # fmt: skip
 
 
 def run_to_end(frame: DataFrame, name: str, checkpoint: str, output_mode: str = "append"):
@@ -79,12 +79,12 @@ def test_read_stream_gives_the_spec_s_typed_valid_rows(
     spec = csv_spec(tmp_path, rows, rate=1000)
     sent = stream_to_end(kafka, spec)
     stream = lab.read_stream(spark, spec, "earliest", where=stack)
-    got = run_to_end(stream, f"lab_read_{spec.name}", lab.checkpoint("read", spec.name, stack))
+    got = run_to_end(stream, f"lab_read_{spec.name}", lab.checkpoint(f"read-{spec.name}", stack))
     assert dict(stream.dtypes)["temp_f"] == "double"
     assert sorted(zip(got["seq"], got["station"], got["temp_f"], strict=True)) == sorted(
         zip(sent["seq"], sent["station"], sent["temp_f"].astype(float), strict=True)
     )
-    assert stack.checkpoint_uri in lab.checkpoint("read", spec.name, stack)
+    assert stack.checkpoint_uri in lab.checkpoint(f"read-{spec.name}", stack)
 
 
 def test_write_influx_is_idempotent_and_write_topic_sends_json(
@@ -132,7 +132,7 @@ def test_template_counts_rows_per_minute_into_influx(
     query = (
         counts.writeStream.outputMode("update")
         .foreachBatch(lambda b, _: lab.write_influx(b, measurement, ["sensor"], ["rows"], where=stack))
-        .option("checkpointLocation", lab.checkpoint("template", spec.name, stack))
+        .option("checkpointLocation", lab.checkpoint(f"template-{spec.name}", stack))
         .trigger(availableNow=True)
         .start()
     )  # fmt: skip
@@ -210,7 +210,7 @@ def test_velib_indicators_by_hand_equal_the_spec_declared_ones(
     running(spec)  # the main job: the spec-declared aggregation to <dataset>.indicators
     rows = lab.read_stream(spark, spec, "earliest", where=stack)
     records = by_hand.indicators(rows, by_hand.stations(spark, stack))
-    mine = run_to_end(records, f"by_hand_{spec.name}", lab.checkpoint("vi", spec.name, stack),
+    mine = run_to_end(records, f"by_hand_{spec.name}", lab.checkpoint(f"vi-{spec.name}", stack),
                       "update")  # fmt: skip
     latest = {key: value for key, value in zip(mine["key"], mine["value"], strict=True)}
     hand = [json.loads(v) for v in latest.values()]
