@@ -67,6 +67,9 @@ render_spark_defaults() {
     echo "spark.executor.cores              ${SPARK_EXECUTOR_CORES:-1}"
     echo "spark.executor.instances          ${SPARK_EXECUTOR_INSTANCES:-1}"
     echo "spark.yarn.am.memory              ${SPARK_YARN_AM_MEMORY:-512m}"
+    # Client mode: a second AM attempt can never reach a driver that is gone (Ctrl-C, a
+    # killed container); with one attempt the application ends instead of waiting ACCEPTED.
+    echo "spark.yarn.maxAppAttempts         1"
     echo "spark.pyspark.driver.python       /opt/venv/bin/python"
     echo "spark.pyspark.python              ${SPARK_EXECUTOR_PYTHON:-/opt/venv/bin/python}"
     echo "spark.submit.pyFiles              /opt/streamlab/executor-deps.zip"
