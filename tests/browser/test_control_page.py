@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from playwright.sync_api import sync_playwright
 from harness.browser import BrowserMissing, canvas_ink, launch, open_page, wait_for_chart_data
 from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec
 from streamlab.specs import DatasetSpec, RateSpec
+from streamlab.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -95,11 +95,7 @@ def _achieved(page: Any, stream: str) -> float:
 
 
 def _until(what: str, check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the page never showed {what} within {timeout:g} s")
-        time.sleep(0.2)
+    wait_for(check, f"the page to show {what}", timeout, interval_s=0.2)
 
 
 def test_the_page_shows_every_stream(page, streamer) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from playwright.sync_api import sync_playwright
 from harness.browser import BrowserMissing, launch, open_page
 from harness.streamer import StreamerServer, create_topics, csv_spec, streamer_config
 from streamlab.kafka_admin import query_group
+from streamlab.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -66,11 +66,7 @@ def page(streamer, methods) -> Iterator[Any]:
 
 
 def _until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the page never showed {what} within {timeout:g} s")
-        time.sleep(0.2)
+    wait_for(check, f"the page to show {what}", timeout, interval_s=0.2)
 
 
 def _table(page: Any, name: str | re.Pattern) -> Any:
