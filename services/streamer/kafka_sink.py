@@ -75,22 +75,32 @@ class KafkaSink:
 
 
 class KeyPartitions:
-    """The partition of each key, as Kafka's default partitioner picks it (murmur2), cached.
+    """The partition of each record, chosen here rather than by the producer so that a
+    restarted streamer can tell which partition a row went to (resume.py).
 
-    kafka-python hashes every keyed record in pure Python; a stream has few distinct keys,
-    so hashing each once keeps the per-row cost down. Keyless records are left to the
-    producer's sticky partitioner.
+    A keyed record goes where Kafka's default partitioner puts it (murmur2), cached: a
+    stream has few distinct keys and kafka-python hashes in pure Python. Keyless rows go to
+    the partitions in turn, KEYLESS_BLOCK rows at a time, so batches stay large.
     """
+
+    KEYLESS_BLOCK = 1000
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, bytes], int] = {}
+        self._partitions: dict[str, list[int]] = {}
 
-    def partition(self, producer: Any, topic: str, key: bytes | None) -> int | None:
+    def partition(self, producer: Any, topic: str, key: bytes | None, seq: int) -> int:
         if key is None:
-            return None
+            partitions = self._of(producer, topic)
+            return partitions[(seq // self.KEYLESS_BLOCK) % len(partitions)]
         cached = self._cache.get((topic, key))
         if cached is None:
-            partitions = sorted(producer.partitions_for(topic))
+            partitions = self._of(producer, topic)
             cached = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
             self._cache[(topic, key)] = cached
         return cached
+
+    def _of(self, producer: Any, topic: str) -> list[int]:
+        if topic not in self._partitions:
+            self._partitions[topic] = sorted(producer.partitions_for(topic))
+        return self._partitions[topic]

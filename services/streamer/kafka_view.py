@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +23,7 @@ from streamlab.kafka_admin import AdminConnection
 from streamlab.kafka_offsets import (
     committed_offsets,
     existing_partitions,
+    fetch_records,
     list_offsets,
     query_lags,
 )
@@ -124,21 +124,7 @@ class KafkaView:
     def _fetch(
         self, first: Mapping[TopicPartition, int], ends: Mapping[TopicPartition, int]
     ) -> list[Any]:
-        consumer = self._consumer_client()
-        consumer.assign(list(first))
-        for tp, offset in first.items():
-            consumer.seek(tp, offset)
-        records: list[Any] = []
-        deadline = time.monotonic() + self.limits.kafka_view_timeout_s
-        pending = set(first)
-        while pending:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise KafkaError(f"no records within {self.limits.kafka_view_timeout_s:g} s")
-            for tp, batch in consumer.poll(timeout_ms=max(1, int(left * 1000))).items():
-                records.extend(r for r in batch if r.offset < ends[tp])
-            pending = {tp for tp in pending if consumer.position(tp) < ends[tp]}
-        return records
+        return fetch_records(self._consumer_client(), first, ends, self.limits.kafka_view_timeout_s)
 
     def _consumer_client(self) -> KafkaConsumer:
         if self._consumer is None:

@@ -88,6 +88,8 @@ def _open_text(path: Path, compression: str, encoding: str = "utf-8") -> IO[str]
 class _Replay:
     """A file source read record by record, looping or stopping at the end."""
 
+    replays = True  # reads the same records again: a restarted streamer can skip what it sent
+
     def __init__(self, at_end: str) -> None:
         self.at_end = at_end
         self.finished = False

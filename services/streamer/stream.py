@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
+from kafka import KafkaConsumer
 from kafka.errors import KafkaError
 
 from streamlab.specs import DatasetSpec
@@ -31,6 +32,7 @@ from .records import (
     encode_row,
     iso,
 )
+from .resume import LeftOff, Position, read_left_off
 from .sources import RowSource, SourceError, Unreadable, open_source
 from .throughput import Throughput
 
@@ -59,6 +61,8 @@ class _Pending:
     value: bytes
     sent_at: float
     is_row: bool
+    partition: int | None
+    headers: list[tuple[str, bytes]]
 
 
 class Stream:
@@ -82,6 +86,9 @@ class Stream:
         self._resend: deque[_Pending] = deque()
         self._unacked: deque[_Pending] = deque()
         self._topic_checked = False
+        # The place of the last row read: (round, row) as resume.Position describes them.
+        self._round, self._row, self._looped_seen = 0, -1, 0
+        self._left_off: LeftOff | None = None
         self.partitions = KeyPartitions()
         self._format_epoch = EpochFormatter()
         self._scaled_anchor: tuple[datetime, datetime] | None = None
@@ -204,6 +211,8 @@ class Stream:
         self.sink.producer()
         if not self._topic_checked:
             self.sink.check_topic(self.spec.raw_topic)
+            with self._lock:
+                self._resume()
             self._topic_checked = True
         if self._backpressured():
             return
@@ -272,7 +281,7 @@ class Stream:
     def _peek(self) -> tuple[dict[str, Any], Row] | None:
         """The next valid row; filtered ones are counted, invalid ones dead-lettered."""
         while self._next is None:
-            raw = self.source.next_row()
+            raw = self._read()
             if raw is None:
                 return None
             if isinstance(raw, Unreadable):
@@ -286,13 +295,33 @@ class Stream:
                     self._deadletter(raw, str(error))
         return self._next
 
+    def _read(self) -> Any:
+        """The source's next record, counting its place."""
+        raw = self.source.next_row()
+        if raw is None:
+            return None
+        if self.source.looped != self._looped_seen:
+            self._round += self.source.looped - self._looped_seen
+            self._looped_seen, self._row = self.source.looped, 0
+        else:
+            self._row += 1
+        return raw
+
+    def _position(self) -> Position:
+        return Position(self._round, self._row, self.counters["sent"])
+
     def _send_row(self, producer: Any, row: Row, now: float) -> None:
-        wall = time.time()
-        seq = self.counters["sent"]
-        value = encode_row(row, seq, self._event_time(row, wall), int(wall * 1000))
+        seq, position = self.counters["sent"], self._position()
         key = row.key.encode() if row.key is not None else None
-        self._produce(self.spec.raw_topic, key, value, True, producer, now)
+        partition = self.partitions.partition(producer, self.spec.raw_topic, key, seq)
+        if self._left_off and self._left_off.holds_row(partition, position.place()):
+            self.counters["acked"] += 1  # Kafka has it from before the streamer started
+        else:
+            wall = time.time()
+            value = encode_row(row, seq, self._event_time(row, wall), int(wall * 1000))
+            self._produce(self.spec.raw_topic, key, value, True, partition, position.headers(), now)
         self.counters["sent"] += 1
+        self._forget_left_off(position)
 
     def _event_time(self, row: Row, wall: float) -> str:
         original = row.original_time
@@ -307,9 +336,15 @@ class Stream:
         return self._format_epoch(start_wall + offset)
 
     def _deadletter(self, raw: Any, reason: str) -> None:
-        value = encode_deadletter(self.spec.name, raw, reason, datetime.now(UTC))
-        self._produce(self.spec.deadletter_topic, None, value, is_row=False)
+        position = self._position()
+        if not (self._left_off and self._left_off.holds_deadletter(position.place())):
+            value = encode_deadletter(self.spec.name, raw, reason, datetime.now(UTC))
+            topic, key = self.spec.deadletter_topic, self.spec.name.encode()
+            # Keyed by dataset: one partition, in order, so a restart knows the last one.
+            partition = self.partitions.partition(self.sink.producer(), topic, key, 0)
+            self._produce(topic, key, value, False, partition, position.headers())
         self.counters["deadlettered"] += 1
+        self._forget_left_off(position)
 
     def _produce(
         self,
@@ -317,24 +352,73 @@ class Stream:
         key: bytes | None,
         value: bytes,
         is_row: bool,
-        producer: Any = None,
+        partition: int,
+        headers: list[tuple[str, bytes]],
         now: float | None = None,
     ) -> None:
-        producer = producer or self.sink.producer()
         try:
-            partition = self.partitions.partition(producer, topic, key)
-            future = producer.send(topic, value=value, key=key, partition=partition)
+            future = self.sink.producer().send(
+                topic, value=value, key=key, partition=partition, headers=headers
+            )
         except KafkaError as error:
             raise KafkaUnavailable(f"Kafka did not accept a row for {topic}: {error}") from None
         sent_at = time.monotonic() if now is None else now
-        self._unacked.append(_Pending(future, topic, key, value, sent_at, is_row))
+        self._unacked.append(
+            _Pending(future, topic, key, value, sent_at, is_row, partition, headers)
+        )
 
     def _send_resends(self) -> None:
         while self._resend:
-            pending = self._resend[0]
-            self._produce(pending.topic, pending.key, pending.value, pending.is_row)
+            p = self._resend[0]
+            self._produce(p.topic, p.key, p.value, p.is_row, p.partition, p.headers)
             self._resend.popleft()
             self.counters["resent"] += 1
+
+    # --- starting again where Kafka says the stream left off (resume.py) ---
+
+    def _resume(self) -> None:
+        """Called with the lock held, before the first row: seq carries on from Kafka; a
+        file source skips what Kafka holds."""
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.sink.config.bootstrap_servers.split(","),
+            group_id=None,
+            enable_auto_commit=False,
+            metrics_enabled=False,
+        )
+        try:
+            left_off = read_left_off(
+                consumer, self.spec.raw_topic, self.spec.deadletter_topic, self.config.kafka_stall_s
+            )
+        except KafkaError as error:
+            raise KafkaUnavailable(
+                f"cannot read where {self.spec.name} left off: {error}"
+            ) from None
+        finally:
+            consumer.close()
+        if left_off is None:
+            return
+        start, seq = left_off.start, left_off.seq_after_end
+        if getattr(self.source, "replays", False):
+            self._skip_to(start.place())
+            self._left_off, seq = left_off, left_off.next_seq
+        self.counters["sent"] = self.counters["acked"] = seq
+        self.pacer.reanchor()
+        log.info(
+            "stream %s: Kafka holds it up to round %d row %d; carries on at seq %d",
+            self.spec.name, start.round, start.row, seq,
+        )  # fmt: skip
+
+    def _skip_to(self, place: tuple[int, int]) -> None:
+        """Reads the source up to `place` (included) without parsing: Kafka has all of it."""
+        while (self._round, self._row) < place:
+            if self._read() is None:
+                if self._row < 0:
+                    return  # an empty source: nothing to skip
+                self._do_restart()  # that round ended in a restart, not a loop
+
+    def _forget_left_off(self, position: Position) -> None:
+        if self._left_off and position.place() >= self._left_off.end:
+            self._left_off = None
 
     def _reap(self) -> None:
         """Counts acknowledged rows; failed ones are queued to be sent again, never dropped."""
@@ -359,6 +443,8 @@ class Stream:
         self._restart_requested = False
         self.source.rewind()
         self.source.looped = 0
+        self._round, self._row, self._looped_seen = self._round + 1, -1, 0
+        self._left_off = None
         self._next = None
         self._scaled_anchor = None
         self.pacer.reanchor()

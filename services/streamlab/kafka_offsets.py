@@ -9,12 +9,18 @@ admin client by the metrics collector and the streamer's Kafka view alike.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from kafka import KafkaAdminClient, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import OffsetSpec
-from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError
+from kafka.errors import (
+    CoordinatorLoadInProgressError,
+    CoordinatorNotAvailableError,
+    KafkaError,
+)
 
 from .kafka_admin import query_group
 from .specs import DatasetSpec
@@ -111,3 +117,27 @@ def query_lags(
             offset = sum(max(done.get(tp, 0), 0) for tp in partitions)
         lags.append(QueryLag(query, group, spec.raw_topic, offset, sum(partitions.values())))
     return lags
+
+
+def fetch_records(
+    consumer: KafkaConsumer,
+    first: Mapping[TopicPartition, int],
+    ends: Mapping[TopicPartition, int],
+    timeout_s: float,
+) -> list[Any]:
+    """The records of each partition from its `first` offset up to its end offset, read by a
+    consumer without a group; raises KafkaError when they do not all arrive in time."""
+    consumer.assign(list(first))
+    for tp, offset in first.items():
+        consumer.seek(tp, offset)
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    pending = {tp for tp in first if first[tp] < ends[tp]}
+    while pending:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise KafkaError(f"no records within {timeout_s:g} s")
+        for tp, batch in consumer.poll(timeout_ms=max(1, int(left * 1000))).items():
+            records.extend(r for r in batch if r.offset < ends[tp])
+        pending = {tp for tp in pending if consumer.position(tp) < ends[tp]}
+    return records
