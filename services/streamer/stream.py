@@ -211,8 +211,7 @@ class Stream:
         self.sink.producer()
         if not self._topic_checked:
             self.sink.check_topic(self.spec.raw_topic)
-            with self._lock:
-                self._resume()
+            self._resume()
             self._topic_checked = True
         if self._backpressured():
             return
@@ -377,32 +376,39 @@ class Stream:
     # --- starting again where Kafka says the stream left off (resume.py) ---
 
     def _resume(self) -> None:
-        """Called with the lock held, before the first row: seq carries on from Kafka; a
-        file source skips what Kafka holds."""
-        consumer = KafkaConsumer(
-            bootstrap_servers=self.sink.config.bootstrap_servers.split(","),
-            group_id=None,
-            enable_auto_commit=False,
-            metrics_enabled=False,
-        )
+        """Before the first row: seq carries on from Kafka; a file source skips what Kafka
+        holds. Only this thread reads the source; the lock is taken for what requests see."""
         try:
-            left_off = read_left_off(
-                consumer, self.spec.raw_topic, self.spec.deadletter_topic, self.config.kafka_stall_s
+            consumer = KafkaConsumer(
+                bootstrap_servers=self.sink.config.bootstrap_servers.split(","),
+                group_id=None,
+                enable_auto_commit=False,
+                metrics_enabled=False,
             )
+            try:
+                left_off = read_left_off(
+                    consumer,
+                    self.spec.raw_topic,
+                    self.spec.deadletter_topic,
+                    self.config.kafka_stall_s,
+                )
+            finally:
+                consumer.close()
         except KafkaError as error:
             raise KafkaUnavailable(
                 f"cannot read where {self.spec.name} left off: {error}"
             ) from None
-        finally:
-            consumer.close()
         if left_off is None:
             return
         start, seq = left_off.start, left_off.seq_after_end
         if getattr(self.source, "replays", False):
             self._skip_to(start.place())
-            self._left_off, seq = left_off, left_off.next_seq
-        self.counters["sent"] = self.counters["acked"] = seq
-        self.pacer.reanchor()
+            seq = left_off.next_seq
+        with self._lock:
+            if getattr(self.source, "replays", False):
+                self._left_off = left_off
+            self.counters["sent"] = self.counters["acked"] = seq
+            self.pacer.reanchor()
         log.info(
             "stream %s: Kafka holds it up to round %d row %d; carries on at seq %d",
             self.spec.name, start.round, start.row, seq,
