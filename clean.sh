@@ -53,12 +53,12 @@ remove_networks() {
 }
 
 remove_volumes() {
-  local names
+  local names name
   names="$(docker volume ls -q --filter "label=${PROJECT_LABEL}")"
   [ -z "${names}" ] && { say "volumes: none"; return; }
   if [ "${yes}" -eq 0 ]; then
     say "volumes holding the lab's data (Kafka, HDFS, InfluxDB, Grafana, tokens):"
-    echo "${names}" | sed 's/^/  /'
+    while IFS= read -r name; do echo "  ${name}"; done <<<"${names}"
     if [ ! -t 0 ]; then
       say "volumes: kept (not a terminal; run ./clean.sh --yes to delete them)"
       return

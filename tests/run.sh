@@ -2,7 +2,8 @@
 # The test command: installs what the tests need from this project's own files, then runs
 # the unit and integration tiers (real ZooKeeper, Kafka, Hadoop and InfluxDB as local
 # processes) and the browser tests (the streamer's control page in Debian's headless
-# chromium). INFLUXD=/path/to/influxd uses that InfluxDB 2.7 server instead of building one.
+# chromium), after the linters (ruff; shellcheck and hadolint, from PyPI like the rest).
+# INFLUXD=/path/to/influxd uses that InfluxDB 2.7 server instead of building one.
 #   ./tests/run.sh                 everything
 #   ./tests/run.sh tests/unit      any pytest arguments instead of the default tiers
 set -euo pipefail
@@ -64,6 +65,35 @@ find_influxd() {
   say "InfluxDB: $("$INFLUXD" version)"
 }
 
+project_files() {
+  # Tracked files and new ones not ignored; every file below the root outside a git checkout.
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files --cached --others --exclude-standard
+  else
+    find . -type f -not -path './.git/*' -not -path './.venv/*' | sed 's|^\./||'
+  fi
+}
+
+lint_shell_and_dockerfiles() {
+  # Lints every shell script (*.sh, or a sh/bash shebang) with shellcheck, following what they
+  # source, and every Dockerfile with hadolint, less the exceptions (and reasons) of .hadolint.yaml.
+  local file shell_files=() dockerfiles=()
+  while IFS= read -r file; do
+    [ -f "$file" ] || continue
+    case "$file" in
+      *.sh) shell_files+=("$file") ;;
+      Dockerfile | */Dockerfile | *.Dockerfile) dockerfiles+=("$file") ;;
+      *) if head -n 1 "$file" | grep -qE '^#!.*[/ ](ba)?sh([[:space:]]|$)'; then shell_files+=("$file"); fi ;;
+    esac
+  done < <(project_files)
+  say "shellcheck $("$VENV/bin/shellcheck" --version | sed -n 's/^version: //p') (${#shell_files[@]} shell scripts)"
+  "$VENV/bin/shellcheck" -x "${shell_files[@]}" \
+    || die "shellcheck found problems (above): fix them, or disable one check on its line with a reason"
+  say "hadolint $("$VENV/bin/hadolint" --version | sed 's/.* //') (${#dockerfiles[@]} Dockerfiles)"
+  "$VENV/bin/hadolint" --config .hadolint.yaml "${dockerfiles[@]}" \
+    || die "hadolint found problems (above): fix them, or add an ignore with its reason (.hadolint.yaml or the line before)"
+}
+
 need_system_tools
 install_python_deps
 fetch_jars
@@ -71,6 +101,7 @@ find_influxd
 say "ruff"
 "$VENV/bin/ruff" check --quiet . || die "ruff found problems (run .venv/bin/ruff check --fix .)"
 "$VENV/bin/ruff" format --check --quiet . || die "files need formatting (run .venv/bin/ruff format .)"
+lint_shell_and_dockerfiles
 
 args=("$@")
 [ "${#args[@]}" -gt 0 ] || args=(tests/unit tests/integration tests/browser)

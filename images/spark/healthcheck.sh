@@ -22,5 +22,5 @@ case "${1:-job}" in
     fi
     get http://localhost:4040/api/v1/applications | grep -q '"id"'
     ;;
-  *) echo "healthcheck: unknown role $1 (master, worker, job)" >&2; exit 2 ;;
+  *) echo "unhealthy: unknown role $1: use healthcheck master, worker or job" >&2; exit 1 ;;
 esac

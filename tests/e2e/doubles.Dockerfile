@@ -5,11 +5,15 @@ LABEL org.opencontainers.image.title="streamlab-test-grafana" \
       org.opencontainers.image.description="TEST DOUBLE of the Grafana HTTP API, for CI only" \
       org.opencontainers.image.vendor="streamlab" \
       io.streamlab.project="streamlab"
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 tini \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 1500 doubles
+RUN set -eux; \
+    apt-get update; \
+    apt-get install -y --no-install-recommends python3 tini; \
+    apt-get clean; \
+    rm -rf /var/lib/apt/lists/*; \
+    useradd --system --uid 1500 doubles
 COPY . /opt/doubles/doubles
+RUN set -eux; \
+    ln -s /opt/doubles/doubles/healthcheck /usr/local/bin/healthcheck
 ENV PYTHONPATH=/opt/doubles PYTHONUNBUFFERED=1
 USER doubles
 ENTRYPOINT ["/usr/bin/tini", "--"]
