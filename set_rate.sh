@@ -23,15 +23,10 @@ if ! [[ "$value" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   exit 2
 fi
 
-setting() { # the value of $1 from the environment, else settings.env
-  local name="$1" default="$2"
-  if [ -n "${!name:-}" ]; then echo "${!name}"; return; fi
-  local line
-  line=$(grep -E "^${name}=" settings.env 2>/dev/null | tail -n 1 || true)
-  echo "${line#*=}" | grep . || echo "$default"
-}
-host=$(setting STREAMER_HOST 127.0.0.1)
-port=$(setting STREAMER_PORT 8000)
+setting() { sed -n "s/^$1=//p" settings.env | tail -n 1; }
+value() { local v="${!1:-}"; echo "${v:-$(setting "$1")}"; } # the environment, else settings.env
+host=$(value STREAMER_HOST)
+port=$(value STREAMER_PORT)
 url="http://${host}:${port}/streams/${dataset}/rate"
 
 if ! response=$(curl -sS -X POST -H 'Content-Type: application/json' \

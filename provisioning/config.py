@@ -51,7 +51,7 @@ def hdfs_path(uri: str) -> str | None:
 @dataclass(frozen=True)
 class KafkaConfig:
     bootstrap_servers: str
-    replication_factor: int = 1
+    replication_factor: int
     request_timeout_ms: int = 10_000
     connect_timeout_ms: int = 5_000  # one connection attempt while waiting for the broker
 
@@ -111,14 +111,13 @@ class ProvisionConfig:
 
     @classmethod
     def from_settings(cls, s: Settings, datasets_dir: Path | None = None) -> ProvisionConfig:
-        secrets = s.str("SECRETS_DIR", ".secrets")
-        read_token = s.path("INFLUX_READ_TOKEN_FILE", f"{secrets}/influx-read.token")
+        read_token = s.path("INFLUX_READ_TOKEN_FILE")
         return cls(
-            datasets_dir=datasets_dir or s.path("DATASETS_DIR", "datasets"),
-            wait_s=s.float("PROVISION_WAIT_S", 120.0),
+            datasets_dir=datasets_dir or s.path("DATASETS_DIR"),
+            wait_s=s.float("PROVISION_WAIT_S"),
             kafka=KafkaConfig(
                 bootstrap_servers=s.str("KAFKA_BOOTSTRAP_SERVERS"),
-                replication_factor=s.int("KAFKA_REPLICATION_FACTOR", 1),
+                replication_factor=s.int("KAFKA_REPLICATION_FACTOR"),
             ),
             hdfs=_hdfs(s),
             influx=InfluxConfig(
@@ -126,34 +125,30 @@ class ProvisionConfig:
                 org=s.str("INFLUX_ORG"),
                 bucket=s.str("INFLUX_BUCKET"),
                 pipeline_bucket=s.str("INFLUX_PIPELINE_BUCKET"),
-                retention_s=parse_retention(s.str("INFLUX_RETENTION", "0")),
-                admin_token_file=s.path(
-                    "INFLUX_ADMIN_TOKEN_FILE", f"{secrets}/influxdb-admin-token"
-                ),
-                write_token_file=s.path("INFLUX_WRITE_TOKEN_FILE", f"{secrets}/influx-write.token"),
+                retention_s=parse_retention(s.str("INFLUX_RETENTION")),
+                admin_token_file=s.path("INFLUX_ADMIN_TOKEN_FILE"),
+                write_token_file=s.path("INFLUX_WRITE_TOKEN_FILE"),
                 read_token_file=read_token,
             ),
             grafana=GrafanaConfig(
                 url=s.str("GRAFANA_URL"),
-                admin_user=s.str("GRAFANA_ADMIN_USER", "admin"),
-                admin_password_file=s.path(
-                    "GRAFANA_ADMIN_PASSWORD_FILE", f"{secrets}/grafana-admin-password"
-                ),
+                admin_user=s.str("GRAFANA_ADMIN_USER"),
+                admin_password_file=s.path("GRAFANA_ADMIN_PASSWORD_FILE"),
                 influx_url=s.str("GRAFANA_INFLUX_URL"),
                 influx_org=s.str("INFLUX_ORG"),
                 influx_bucket=s.str("INFLUX_BUCKET"),
                 influx_pipeline_bucket=s.str("INFLUX_PIPELINE_BUCKET"),
                 read_token_file=read_token,
-                dashboards_dir=s.path("DASHBOARDS_DIR", "dashboards"),
+                dashboards_dir=s.path("DASHBOARDS_DIR"),
             ),
         )
 
 
 def _hdfs(s: Settings) -> HdfsConfig:
-    uris = (s.str("RAW_LAYER_URI", ""), s.str("CHECKPOINT_URI", ""), s.str("CURATED_LAYER_URI", ""))
+    uris = (s.str("RAW_LAYER_URI"), s.str("CHECKPOINT_URI"), s.str("CURATED_LAYER_URI"))
     return HdfsConfig(
-        webhdfs_url=s.str("WEBHDFS_URL", "").strip(),
-        superuser=s.str("HDFS_SUPERUSER", "hadoop"),
-        spark_user=s.str("SPARK_USER", "spark"),
+        webhdfs_url=s.str("WEBHDFS_URL").strip(),
+        superuser=s.str("HDFS_SUPERUSER"),
+        spark_user=s.str("SPARK_USER"),
         spark_dirs=tuple(p for p in (hdfs_path(u) for u in uris) if p),
     )

@@ -145,7 +145,7 @@ def _store(role: TokenRole, token: str) -> None:
     except OSError as error:
         raise ProvisionError(
             SERVICE, role.item, f"cannot write {role.file} ({error.strerror})",
-            "make SECRETS_DIR writable for the provisioner and re-run it",
+            f"make {role.file.parent} writable for the provisioner and re-run it",
         ) from None  # fmt: skip
 
 

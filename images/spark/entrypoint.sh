@@ -8,13 +8,15 @@
 #            a user's job (./submit.sh): FILE's syntax is checked first (exit 2 naming
 #            SUBMIT_FILE_SHOWN [FILE] and the line), then spark-submit runs it
 #   anything else runs as given (spark-submit, pyspark, bash ...), with the rendered config.
-# Environment (defaults in brackets):
+# Environment (defaults in brackets; [required]: a setting compose passes from settings.env):
+#   SPARK_MASTER [required] (job, submit, anything else)
 #   SPARK_DRIVER_HOST [hostname]   name executors use to reach the driver
-#   SPARK_DRIVER_MEMORY [768m]  SPARK_EXECUTOR_MEMORY [768m]  SPARK_EXECUTOR_CORES [1]
-#   SPARK_EXECUTOR_INSTANCES [1] (yarn)  SPARK_CORES_MAX [unset] (standalone)
+#   SPARK_DRIVER_MEMORY  SPARK_EXECUTOR_MEMORY  SPARK_EXECUTOR_CORES  [required]
+#   SPARK_EXECUTOR_INSTANCES [required] (yarn)  SPARK_CORES_MAX [unset] (standalone)
 #   SPARK_YARN_AM_MEMORY [512m]  SPARK_EXECUTOR_PYTHON [/opt/venv/bin/python]
 #   HDFS_NAMENODE_URI [unset]: hdfs://namenode:9000; renders core-site.xml for HDFS clients
-#   HDFS_DATANODES [1]: the files this driver writes get min(3, HDFS_DATANODES) replicas
+#   HDFS_DATANODES [required with HDFS_NAMENODE_URI]: the files this driver writes get
+#                min(3, HDFS_DATANODES) replicas
 #   YARN_RESOURCEMANAGER_HOST [unset]: renders yarn-site.xml for SPARK_MASTER=yarn
 #   WEBHDFS_URL [unset]: on YARN, the job and submit roles keep Spark's jars as one archive
 #                in HDFS (spark.yarn.archive), uploaded once: NodeManagers cache it, so an
@@ -23,13 +25,18 @@
 set -euo pipefail
 
 replication() {
-  local datanodes="${HDFS_DATANODES:-1}"
-  [[ ${datanodes} =~ ^[1-9][0-9]*$ ]] || datanodes=1
+  local datanodes="${HDFS_DATANODES:?not set: compose passes it from settings.env}"
+  if ! [[ ${datanodes} =~ ^[1-9][0-9]*$ ]]; then
+    echo "entrypoint: HDFS_DATANODES must be a whole number of 1 or more, got '${datanodes}'" >&2
+    exit 2
+  fi
   echo "$((datanodes < 3 ? datanodes : 3))"
 }
 
 render_hadoop_conf() {
   if [ -n "${HDFS_NAMENODE_URI:-}" ]; then
+    local replicas
+    replicas="$(replication)"
     cat >"${HADOOP_CONF_DIR}/core-site.xml" <<XML
 <?xml version="1.0"?>
 <configuration>
@@ -41,7 +48,7 @@ XML
 <configuration>
   <!-- DataNodes register by their container name; clients must connect by that name. -->
   <property><name>dfs.client.use.datanode.hostname</name><value>true</value></property>
-  <property><name>dfs.replication</name><value>$(replication)</value></property>
+  <property><name>dfs.replication</name><value>${replicas}</value></property>
 </configuration>
 XML
   fi
@@ -58,14 +65,14 @@ XML
 render_spark_defaults() {
   local file="${SPARK_CONF_DIR}/spark-defaults.conf"
   {
-    echo "spark.master                      ${SPARK_MASTER:-local[2]}"
+    echo "spark.master                      ${SPARK_MASTER:?not set: compose passes it from settings.env}"
     echo "spark.submit.deployMode           client"
     echo "spark.driver.host                 ${SPARK_DRIVER_HOST:-$(hostname)}"
     echo "spark.driver.bindAddress          0.0.0.0"
-    echo "spark.driver.memory               ${SPARK_DRIVER_MEMORY:-768m}"
-    echo "spark.executor.memory             ${SPARK_EXECUTOR_MEMORY:-768m}"
-    echo "spark.executor.cores              ${SPARK_EXECUTOR_CORES:-1}"
-    echo "spark.executor.instances          ${SPARK_EXECUTOR_INSTANCES:-1}"
+    echo "spark.driver.memory               ${SPARK_DRIVER_MEMORY:?not set: compose passes it from settings.env}"
+    echo "spark.executor.memory             ${SPARK_EXECUTOR_MEMORY:?not set: compose passes it from settings.env}"
+    echo "spark.executor.cores              ${SPARK_EXECUTOR_CORES:?not set: compose passes it from settings.env}"
+    echo "spark.executor.instances          ${SPARK_EXECUTOR_INSTANCES:?not set: compose passes it from settings.env}"
     echo "spark.yarn.am.memory              ${SPARK_YARN_AM_MEMORY:-512m}"
     # Client mode: a second AM attempt can never reach a driver that is gone (Ctrl-C, a
     # killed container); with one attempt the application ends instead of waiting ACCEPTED.
@@ -86,7 +93,7 @@ render_spark_defaults() {
 # unpacks them again (measured: 100 s of a 2.5 min job on 2 cores). Best effort: on any
 # failure Spark uploads the jars itself, as before.
 use_yarn_archive() {
-  [ "${SPARK_MASTER:-}" = "yarn" ] && [ -n "${WEBHDFS_URL:-}" ] && [ -n "${HDFS_NAMENODE_URI:-}" ] || return 0
+  [ "${SPARK_MASTER}" = "yarn" ] && [ -n "${WEBHDFS_URL:-}" ] && [ -n "${HDFS_NAMENODE_URI:-}" ] || return 0
   local path
   if path="$(python3 - "${WEBHDFS_URL}" <<'PY'
 import getpass, hashlib, json, os, sys, tempfile, urllib.error, urllib.parse, urllib.request, zipfile
@@ -150,15 +157,15 @@ run_master() {
 
 run_worker() {
   exec spark-class org.apache.spark.deploy.worker.Worker \
-    --cores "${SPARK_WORKER_CORES:-1}" \
-    --memory "${SPARK_WORKER_MEMORY:-1g}" \
+    --cores "${SPARK_WORKER_CORES:?not set: compose passes it from settings.env}" \
+    --memory "${SPARK_WORKER_MEMORY:?not set: compose passes it from settings.env}" \
     --webui-port "${SPARK_WORKER_WEBUI_PORT:-8081}" \
     --work-dir "${SPARK_WORKER_DIR:-/opt/streamlab/work/worker}" \
     "${SPARK_MASTER_URL:-spark://spark-master:7077}"
 }
 
 run_job() {
-  if [ "${SPARK_MASTER:-}" = "yarn" ] && [ -z "${YARN_RESOURCEMANAGER_HOST:-}" ]; then
+  if [ "${SPARK_MASTER}" = "yarn" ] && [ -z "${YARN_RESOURCEMANAGER_HOST:-}" ]; then
     echo "entrypoint: SPARK_MASTER=yarn needs YARN_RESOURCEMANAGER_HOST (e.g. resourcemanager)" >&2
     exit 2
   fi
@@ -166,7 +173,7 @@ run_job() {
     rm -f "${SPARKJOB_READY_FILE}"  # a restarted container is ready again only once processing
   fi
   use_yarn_archive
-  echo "entrypoint: submitting the StreamLab job to ${SPARK_MASTER:-local[2]}"
+  echo "entrypoint: submitting the StreamLab job to ${SPARK_MASTER}"
   exec spark-submit /opt/streamlab/submit_job.py
 }
 
@@ -211,16 +218,15 @@ run_submit() {
   shift 2
   check_syntax "${file}" || exit 2
   use_yarn_archive
-  echo "entrypoint: submitting ${SUBMIT_FILE_SHOWN:-${file}} to ${SPARK_MASTER:-local[2]}"
+  echo "entrypoint: submitting ${SUBMIT_FILE_SHOWN:-${file}} to ${SPARK_MASTER}"
   exec spark-submit "${options[@]}" "${file}" "$@"
 }
 
 render_hadoop_conf
-render_spark_defaults
 case "${1:-job}" in
   master) run_master ;;
   worker) run_worker ;;
-  job) run_job ;;
-  submit) shift; run_submit "$@" ;;
-  *) exec "$@" ;;
+  job) render_spark_defaults; run_job ;;
+  submit) shift; render_spark_defaults; run_submit "$@" ;;
+  *) render_spark_defaults; exec "$@" ;;
 esac

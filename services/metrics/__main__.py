@@ -24,7 +24,7 @@ def build_collector(
 ) -> Collector:
     target = InfluxTarget(
         config.influx_url, config.influx_org, config.pipeline_bucket, token,
-        timeout_ms=int(config.timeout_s * 1000),
+        batch_size=config.influx_batch_size, timeout_ms=int(config.timeout_s * 1000),
     )  # fmt: skip
     return Collector(
         build_sources(config, specs),

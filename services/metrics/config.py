@@ -15,32 +15,34 @@ class MetricsConfig:
     influx_org: str
     pipeline_bucket: str
     token_file: Path
+    influx_batch_size: int
     # A source whose address is "" is not polled (lite: no YARN or HDFS; full: no master).
-    streamer_url: str = ""
-    kafka_bootstrap: str = ""
-    yarn_rm_url: str = ""
-    webhdfs_url: str = ""
-    spark_master_ui_url: str = ""
-    interval_s: float = 5.0
-    timeout_s: float = 2.0
-    heartbeat_file: str = ""
+    streamer_url: str
+    kafka_bootstrap: str
+    yarn_rm_url: str
+    webhdfs_url: str
+    spark_master_ui_url: str
+    interval_s: float
+    timeout_s: float
+    heartbeat_file: str  # "": none
 
     @classmethod
     def from_settings(cls, s: Settings) -> MetricsConfig:
         config = cls(
-            datasets_dir=s.path("DATASETS_DIR", "datasets"),
+            datasets_dir=s.path("DATASETS_DIR"),
             influx_url=s.str("INFLUX_URL"),
             influx_org=s.str("INFLUX_ORG"),
             pipeline_bucket=s.str("INFLUX_PIPELINE_BUCKET"),
             token_file=s.path("INFLUX_WRITE_TOKEN_FILE"),
+            influx_batch_size=s.int("INFLUX_BATCH_SIZE"),
             streamer_url=_url(s, "STREAMER_URL"),
-            kafka_bootstrap=s.str("KAFKA_BOOTSTRAP_SERVERS", "").strip(),
+            kafka_bootstrap=s.str("KAFKA_BOOTSTRAP_SERVERS").strip(),
             yarn_rm_url=_url(s, "YARN_RM_URL"),
             webhdfs_url=_url(s, "WEBHDFS_URL"),
             spark_master_ui_url=_url(s, "SPARK_MASTER_UI_URL"),
-            interval_s=s.float("METRICS_INTERVAL_S", 5.0),
-            timeout_s=s.float("METRICS_TIMEOUT_S", 2.0),
-            heartbeat_file=s.str("METRICS_HEARTBEAT_FILE", "").strip(),
+            interval_s=s.float("METRICS_INTERVAL_S"),
+            timeout_s=s.float("METRICS_TIMEOUT_S"),
+            heartbeat_file=s.str("METRICS_HEARTBEAT_FILE").strip(),
         )
         config.check()
         return config
@@ -57,4 +59,4 @@ class MetricsConfig:
 
 
 def _url(s: Settings, key: str) -> str:
-    return s.str(key, "").strip().rstrip("/")
+    return s.str(key).strip().rstrip("/")

@@ -34,12 +34,12 @@ def main() -> int:
     spark = build_session(config)
     queries = start(spark, specs, config, token)
     print(f"sparkjob: {len(queries)} queries running: {', '.join(q.name for q in queries)}")
-    mark_ready_when_processing(queries, settings.str("SPARKJOB_READY_FILE", ""))
+    mark_ready_when_processing(queries, settings.optional("SPARKJOB_READY_FILE"))
     spark.streams.awaitAnyTermination()
     return 1  # a query ended: that is a failure for a streaming job
 
 
-def mark_ready_when_processing(queries: list[StreamingQuery], ready_file: str) -> None:
+def mark_ready_when_processing(queries: list[StreamingQuery], ready_file: str | None) -> None:
     """Write ready_file once every query has reported progress (the container's healthcheck).
 
     A started query may still be waiting for its executors; "healthy" means processing.

@@ -20,22 +20,22 @@ class JobConfig:
     influx_bucket: str
     pipeline_bucket: str
     token_file: Path
-    trigger_interval: str = "2 seconds"
-    raw_layer_trigger_interval: str = "10 seconds"
-    max_offsets_per_trigger: int = 500_000
-    kafka_max_poll_records: int = 20_000
-    kafka_max_records_per_partition: int = 25_000
-    kafka_fetch_max_wait_ms: int = 10
-    starting_offsets: str = "earliest"
-    shuffle_partitions: int = 4
-    influx_batch_size: int = 5000
-    datasets: str = "all"
+    trigger_interval: str
+    raw_layer_trigger_interval: str
+    max_offsets_per_trigger: int
+    kafka_max_poll_records: int
+    kafka_max_records_per_partition: int
+    kafka_fetch_max_wait_ms: int
+    starting_offsets: str
+    shuffle_partitions: int
+    influx_batch_size: int
+    datasets: str
 
     @classmethod
     def from_settings(cls, s: Settings) -> JobConfig:
         return cls(
-            datasets_dir=s.path("DATASETS_DIR", "datasets"),
-            master=s.str("SPARK_MASTER", "local[2]"),
+            datasets_dir=s.path("DATASETS_DIR"),
+            master=s.str("SPARK_MASTER"),
             kafka_bootstrap=s.str("SPARK_KAFKA_BOOTSTRAP"),
             raw_layer_uri=s.str("RAW_LAYER_URI"),
             checkpoint_uri=s.str("CHECKPOINT_URI"),
@@ -44,16 +44,16 @@ class JobConfig:
             influx_bucket=s.str("INFLUX_BUCKET"),
             pipeline_bucket=s.str("INFLUX_PIPELINE_BUCKET"),
             token_file=s.path("INFLUX_WRITE_TOKEN_FILE"),
-            trigger_interval=s.str("SPARK_TRIGGER_INTERVAL", "2 seconds"),
-            raw_layer_trigger_interval=s.str("SPARK_RAW_LAYER_TRIGGER_INTERVAL", "10 seconds"),
-            max_offsets_per_trigger=s.int("SPARK_MAX_OFFSETS_PER_TRIGGER", 500_000),
-            kafka_max_poll_records=s.int("SPARK_KAFKA_MAX_POLL_RECORDS", 20_000),
-            kafka_max_records_per_partition=s.int("SPARK_KAFKA_MAX_RECORDS_PER_PARTITION", 25_000),
-            kafka_fetch_max_wait_ms=s.int("SPARK_KAFKA_FETCH_MAX_WAIT_MS", 10),
-            starting_offsets=s.str("SPARK_STARTING_OFFSETS", "earliest"),
-            shuffle_partitions=s.int("SPARK_SHUFFLE_PARTITIONS", 4),
-            influx_batch_size=s.int("INFLUX_BATCH_SIZE", 5000),
-            datasets=s.str("SPARK_DATASETS", "all"),
+            trigger_interval=s.str("SPARK_TRIGGER_INTERVAL"),
+            raw_layer_trigger_interval=s.str("SPARK_RAW_LAYER_TRIGGER_INTERVAL"),
+            max_offsets_per_trigger=s.int("SPARK_MAX_OFFSETS_PER_TRIGGER"),
+            kafka_max_poll_records=s.int("SPARK_KAFKA_MAX_POLL_RECORDS"),
+            kafka_max_records_per_partition=s.int("SPARK_KAFKA_MAX_RECORDS_PER_PARTITION"),
+            kafka_fetch_max_wait_ms=s.int("SPARK_KAFKA_FETCH_MAX_WAIT_MS"),
+            starting_offsets=s.str("SPARK_STARTING_OFFSETS"),
+            shuffle_partitions=s.int("SPARK_SHUFFLE_PARTITIONS"),
+            influx_batch_size=s.int("INFLUX_BATCH_SIZE"),
+            datasets=s.str("SPARK_DATASETS"),
         )
 
     def selects(self, name: str) -> bool:

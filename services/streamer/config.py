@@ -12,12 +12,24 @@ from streamlab.settings import Settings, parse_env_file
 @dataclass(frozen=True)
 class ProducerConfig:
     bootstrap_servers: str
-    acks: str = "all"
-    linger_ms: int = 5
-    batch_size: int = 131072
-    compression: str = "lz4"
-    delivery_timeout_ms: int = 86_400_000
-    max_block_ms: int = 1000
+    acks: str
+    linger_ms: int
+    batch_size: int
+    compression: str
+    delivery_timeout_ms: int
+    max_block_ms: int
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> ProducerConfig:
+        return cls(
+            bootstrap_servers=s.str("KAFKA_BOOTSTRAP_SERVERS"),
+            acks=s.str("PRODUCER_ACKS"),
+            linger_ms=s.int("PRODUCER_LINGER_MS"),
+            batch_size=s.int("PRODUCER_BATCH_SIZE"),
+            compression=s.str("PRODUCER_COMPRESSION"),
+            delivery_timeout_ms=s.int("PRODUCER_DELIVERY_TIMEOUT_MS"),
+            max_block_ms=s.int("PRODUCER_MAX_BLOCK_MS"),
+        )
 
     def kafka_kwargs(self) -> dict[str, object]:
         acks: int | str = "all" if self.acks == "all" else int(self.acks)
@@ -42,25 +54,25 @@ class ProducerConfig:
 class EventsConfig:
     """Where the streamer records control events (rate changes, pauses): the pipeline bucket.
 
-    Off when influx_url is empty (the default, and what tests get unless they ask).
+    Off when influx_url is empty (INFLUX_URL= in settings.env).
     queue_size and timeout_s are not in settings.env: events are a handful per minute at
     most, so 1000 queued events and a 5 s write timeout are far beyond what is needed.
     """
 
-    influx_url: str = ""
-    org: str = "streamlab"
-    bucket: str = "pipeline"
-    token_file: Path | None = None
+    influx_url: str
+    org: str
+    bucket: str
+    token_file: Path | None
     queue_size: int = 1000
     timeout_s: float = 5.0
 
     @classmethod
     def from_settings(cls, s: Settings) -> EventsConfig:
-        token_file = s.str("INFLUX_WRITE_TOKEN_FILE", "")
+        token_file = s.str("INFLUX_WRITE_TOKEN_FILE")
         return cls(
-            influx_url=s.str("INFLUX_URL", "").strip(),
-            org=s.str("INFLUX_ORG", "streamlab"),
-            bucket=s.str("INFLUX_PIPELINE_BUCKET", "pipeline"),
+            influx_url=s.str("INFLUX_URL").strip(),
+            org=s.str("INFLUX_ORG"),
+            bucket=s.str("INFLUX_PIPELINE_BUCKET"),
             token_file=s.path("INFLUX_WRITE_TOKEN_FILE") if token_file else None,
         )
 
@@ -69,7 +81,7 @@ class EventsConfig:
 class ApiLimits:
     """What one control API request may send or get: settings.env's STREAMER_MAX_BODY_BYTES,
     STREAMER_MAX_JSON_DEPTH, STREAMER_MAX_RECORDS, STREAMER_RECORD_VALUE_BYTES and
-    STREAMER_KAFKA_VIEW_TIMEOUT_S, with their defaults there only."""
+    STREAMER_KAFKA_VIEW_TIMEOUT_S."""
 
     max_body_bytes: int
     max_json_depth: int
@@ -87,57 +99,43 @@ class ApiLimits:
             kafka_view_timeout_s=s.float("STREAMER_KAFKA_VIEW_TIMEOUT_S"),
         )
 
-    @classmethod
-    def load(cls) -> ApiLimits:
-        """From settings.env and the environment, for a config built without them."""
-        return cls.from_settings(Settings.load())
-
 
 @dataclass(frozen=True)
 class StreamerConfig:
     datasets_dir: Path
     producer: ProducerConfig
-    host: str = "127.0.0.1"
-    port: int = 8000
-    autostart: str = "all"
-    max_rate: float = 200_000.0
-    max_interval_s: float = 3600.0
-    max_speedup: float = 1_000_000.0
-    max_burst_s: float = 0.05
-    kafka_stall_s: float = 5.0
-    kafka_retry_s: float = 2.0
-    max_unacked: int = 200_000
-    max_source_bytes: int = 65_536
-    events: EventsConfig = EventsConfig()
-    api: ApiLimits = field(default_factory=ApiLimits.load)
+    host: str
+    port: int
+    autostart: str
+    max_rate: float
+    max_interval_s: float
+    max_speedup: float
+    max_burst_s: float
+    kafka_stall_s: float
+    kafka_retry_s: float
+    max_unacked: int
+    max_source_bytes: int
+    events: EventsConfig
+    api: ApiLimits
     # What an http source's headers may name: the settings, overlaid by the API keys file.
     header_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, s: Settings) -> StreamerConfig:
-        producer = ProducerConfig(
-            bootstrap_servers=s.str("KAFKA_BOOTSTRAP_SERVERS"),
-            acks=s.str("PRODUCER_ACKS", "all"),
-            linger_ms=s.int("PRODUCER_LINGER_MS", 5),
-            batch_size=s.int("PRODUCER_BATCH_SIZE", 131072),
-            compression=s.str("PRODUCER_COMPRESSION", "lz4"),
-            delivery_timeout_ms=s.int("PRODUCER_DELIVERY_TIMEOUT_MS", 86_400_000),
-            max_block_ms=s.int("PRODUCER_MAX_BLOCK_MS", 1000),
-        )
         return cls(
-            datasets_dir=s.path("DATASETS_DIR", "datasets"),
-            producer=producer,
-            host=s.str("STREAMER_HOST", "127.0.0.1"),
-            port=s.int("STREAMER_PORT", 8000),
-            autostart=s.str("STREAMER_AUTOSTART", "all"),
-            max_rate=s.float("STREAMER_MAX_RATE", 200_000.0),
-            max_interval_s=s.float("STREAMER_MAX_INTERVAL_S", 3600.0),
-            max_speedup=s.float("STREAMER_MAX_SPEEDUP", 1_000_000.0),
-            max_burst_s=s.float("STREAMER_MAX_BURST_S", 0.05),
-            kafka_stall_s=s.float("STREAMER_KAFKA_STALL_S", 5.0),
-            kafka_retry_s=s.float("STREAMER_KAFKA_RETRY_S", 2.0),
-            max_unacked=s.int("STREAMER_MAX_UNACKED", 200_000),
-            max_source_bytes=s.int("STREAMER_MAX_SOURCE_BYTES", 65_536),
+            datasets_dir=s.path("DATASETS_DIR"),
+            producer=ProducerConfig.from_settings(s),
+            host=s.str("STREAMER_HOST"),
+            port=s.int("STREAMER_PORT"),
+            autostart=s.str("STREAMER_AUTOSTART"),
+            max_rate=s.float("STREAMER_MAX_RATE"),
+            max_interval_s=s.float("STREAMER_MAX_INTERVAL_S"),
+            max_speedup=s.float("STREAMER_MAX_SPEEDUP"),
+            max_burst_s=s.float("STREAMER_MAX_BURST_S"),
+            kafka_stall_s=s.float("STREAMER_KAFKA_STALL_S"),
+            kafka_retry_s=s.float("STREAMER_KAFKA_RETRY_S"),
+            max_unacked=s.int("STREAMER_MAX_UNACKED"),
+            max_source_bytes=s.int("STREAMER_MAX_SOURCE_BYTES"),
             events=EventsConfig.from_settings(s),
             api=ApiLimits.from_settings(s),
             header_env={**s.values, **api_keys(s)},
@@ -156,6 +154,6 @@ class StreamerConfig:
 def api_keys(s: Settings) -> dict[str, str]:
     """STREAMER_API_KEYS_FILE (KEY=value lines, git-ignored, 0600), if it exists: the API
     keys that http sources' headers name, kept out of the repo and of settings.env."""
-    name = s.str("STREAMER_API_KEYS_FILE", "")
+    name = s.str("STREAMER_API_KEYS_FILE")
     path = s.path("STREAMER_API_KEYS_FILE") if name else None
     return parse_env_file(path) if path is not None and path.is_file() else {}

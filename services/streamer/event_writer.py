@@ -96,6 +96,8 @@ class EventWriter:
             self._writer = InfluxWriter(
                 InfluxTarget(
                     self.config.influx_url, self.config.org, self.config.bucket, token,
+                    # at most the queue per request: every event waiting goes in one
+                    batch_size=self.config.queue_size,
                     timeout_ms=int(self.config.timeout_s * 1000),
                 )
             )  # fmt: skip

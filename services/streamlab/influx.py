@@ -56,7 +56,7 @@ class InfluxTarget:
     org: str
     bucket: str
     token: str
-    batch_size: int = 5000
+    batch_size: int  # INFLUX_BATCH_SIZE (settings.env)
     timeout_ms: int = 30_000
 
     def __repr__(self) -> str:  # never print the token

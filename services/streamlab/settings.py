@@ -70,41 +70,47 @@ class Settings:
         file = path or find_settings_file()
         return cls(load_env(file, environ), file)
 
-    def str(self, key: str, default: str | None = None) -> str:
-        value = self.values.get(key, default)
+    def str(self, key: str) -> str:
+        value = self.values.get(key)
         if value is None:
-            where = self.source or "settings.env"
-            raise SettingsError(f"setting {key} is not set: add {key}=... to {where}")
+            raise SettingsError(f"setting {key} is not set: {self._where_to_set(key)}")
         return value
 
-    def int(self, key: str, default: int | None = None) -> int:
-        return self._convert(key, int, default)
+    def int(self, key: str) -> int:
+        return self._convert(key, int)
 
-    def float(self, key: str, default: float | None = None) -> float:
-        return self._convert(key, float, default)
+    def float(self, key: str) -> float:
+        return self._convert(key, float)
 
-    def bool(self, key: str, default: bool | None = None) -> bool:
-        raw = self.values.get(key)
-        if raw is None and default is not None:
-            return default
+    def bool(self, key: str) -> bool:
         text = self.str(key).strip().lower()
         if text in {"1", "true", "yes", "on"}:
             return True
         if text in {"0", "false", "no", "off"}:
             return False
-        raise SettingsError(f"setting {key}={raw!r} is not a boolean: use true or false")
+        raise SettingsError(f"setting {key}={text!r} is not a boolean: use true or false")
 
-    def path(self, key: str, default: str | None = None) -> Path:
+    def path(self, key: str) -> Path:
         """A path setting; relative paths are taken from the settings file's folder."""
-        value = Path(self.str(key, default))
+        value = Path(self.str(key))
         if not value.is_absolute() and self.source is not None:
             value = self.source.parent / value
         return value
 
-    def _convert(self, key, kind, default):
-        raw = self.values.get(key)
-        if raw is None and default is not None:
-            return default
+    def optional(self, key: str) -> str | None:
+        """Container wiring that is not in settings.env (unset or empty: off), never a
+        setting of settings.env: those are read with str(), int() ... and have no default."""
+        return self.values.get(key) or None
+
+    def _where_to_set(self, key: str) -> str:
+        if self.source is not None:
+            return f"add {key}=... to {self.source}"
+        return (
+            f"add {key}=... to settings.env; in a container, add it to the service's "
+            "environment in compose/docker-compose.yml"
+        )
+
+    def _convert(self, key, kind):
         text = self.str(key)
         try:
             return kind(text)

@@ -12,6 +12,7 @@ import pytest
 from stack import ROOT, Stack, log, wait_for
 
 from streamlab.pipeline_schema import MEASUREMENTS
+from streamlab.settings import Settings
 
 WITHIN_S = 60.0
 # The sources the collector polls in each profile (their URLs are set in compose/profiles).
@@ -23,7 +24,7 @@ ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 
 
 def _profile() -> str:
-    return os.environ.get("STREAMLAB_PROFILE", "full")
+    return Settings.load(ROOT / "settings.env").str("STREAMLAB_PROFILE")
 
 
 def _deadline() -> float:

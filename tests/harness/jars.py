@@ -42,8 +42,8 @@ def maven_properties(settings: Settings) -> dict[str, str]:
 
 
 def cache_root(settings: Settings) -> Path:
-    default = Path.home() / ".cache" / "streamlab"
-    return Path(settings.str("STREAMLAB_CACHE", str(default))).expanduser()
+    named = settings.optional("STREAMLAB_CACHE")
+    return Path(named).expanduser() if named else Path.home() / ".cache" / "streamlab"
 
 
 def jar_dir(image: str, settings: Settings) -> Path:

@@ -15,6 +15,7 @@ exit, and it also stops when its stdin, a pipe from this process, closes).
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -22,17 +23,21 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pyspark
 from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
 
+from sparkjob.config import JobConfig
+from streamlab.settings import Settings
 from streamlab.spark.conf import JOB_SQL_CONF
 
 HOST = "127.0.0.1"
 MIN_JAVA = 17
 HADOOP_SITE_FILES = ("core-site.xml", "hdfs-site.xml")
+SETTINGS_FILE = Path(__file__).resolve().parents[2] / "settings.env"
 
 # Sized for the 2-core test machines: two task slots, two shuffle partitions (200 by default,
 # each a task of its own on every tiny shuffle), a heap that tiny test data never fills.
@@ -56,6 +61,12 @@ DEFAULT_CONF = {
     "spark.log.level": "WARN",
     **JOB_SQL_CONF,  # the tests' queries run as the job's do
 }
+
+
+def settings_job_config(**changes: Any) -> JobConfig:
+    """The job's config from settings.env, with a test's services and folders."""
+    settings = Settings.load(SETTINGS_FILE, environ={})
+    return dataclasses.replace(JobConfig.from_settings(settings), **changes)
 
 
 class SparkHarnessError(RuntimeError):

@@ -20,21 +20,26 @@ from werkzeug.serving import make_server
 
 from harness.gbfs import GbfsFeed
 from streamer.app import create_app
-from streamer.config import ProducerConfig, StreamerConfig
+from streamer.config import StreamerConfig
+from streamlab.settings import Settings
 from streamlab.specs import CsvSource, DatasetSpec, RateSpec, load_spec
 from streamlab.waiting import wait_for
 
-DATASETS = Path(__file__).resolve().parents[2] / "datasets"
+ROOT = Path(__file__).resolve().parents[2]
+DATASETS = ROOT / "datasets"
+SETTINGS_FILE = ROOT / "settings.env"
 
 
 def streamer_config(bootstrap: str, **overrides: Any) -> StreamerConfig:
-    base = StreamerConfig(
-        datasets_dir=DATASETS,
-        producer=ProducerConfig(bootstrap_servers=bootstrap),
-        kafka_stall_s=1.0,
-        kafka_retry_s=0.5,
-    )
-    return dataclasses.replace(base, **overrides)
+    """settings.env's config, for a broker at `bootstrap`: no control events (unless
+    overrides give them), no API keys, and Kafka outages noticed sooner."""
+    settings = Settings.load(SETTINGS_FILE, environ={"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+    base = StreamerConfig.from_settings(settings)
+    for_tests = {
+        "events": dataclasses.replace(base.events, influx_url=""), "header_env": {},
+        "kafka_stall_s": 1.0, "kafka_retry_s": 0.5,
+    }  # fmt: skip
+    return dataclasses.replace(base, **{**for_tests, **overrides})
 
 
 def unique_spec(name: str, env: dict[str, str] | None = None, **changes: Any) -> DatasetSpec:

@@ -89,6 +89,12 @@ def _finished(status: dict[str, Any]) -> bool:
 # -- the collector -----------------------------------------------------------------------
 
 
+# Every source is off unless a test gives its address.
+NO_SOURCES = dict.fromkeys(
+    ("streamer_url", "kafka_bootstrap", "yarn_rm_url", "webhdfs_url", "spark_master_ui_url"), ""
+)
+
+
 def _config(influx: InfluxLab, tmp: Path, **urls: str) -> MetricsConfig:
     return MetricsConfig(
         datasets_dir=tmp,
@@ -96,9 +102,11 @@ def _config(influx: InfluxLab, tmp: Path, **urls: str) -> MetricsConfig:
         influx_org=ORG,
         pipeline_bucket=PIPELINE_BUCKET,
         token_file=tmp / "unused.token",
+        influx_batch_size=1000,
         interval_s=INTERVAL_S,
         timeout_s=TIMEOUT_S,
-        **urls,
+        heartbeat_file="",
+        **{**NO_SOURCES, **urls},
     )
 
 

@@ -171,7 +171,6 @@ def lab(kafka, hdfs, influxd: InfluxServer, grafana: GrafanaDouble, tmp_path: Pa
         "INFLUX_BUCKET": BUCKET,
         "INFLUX_PIPELINE_BUCKET": PIPELINE,
         "INFLUX_RETENTION": "7d",
-        "SECRETS_DIR": str(secrets),
         "INFLUX_ADMIN_TOKEN_FILE": str(secrets / "influxdb-admin-token"),
         "INFLUX_WRITE_TOKEN_FILE": str(secrets / "influx-write.token"),
         "INFLUX_READ_TOKEN_FILE": str(secrets / "influx-read.token"),

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import get_args
 
 import pytest
 
-from streamer.config import ProducerConfig, StreamerConfig
+from harness.streamer import streamer_config
 from streamer.control import ApiError, parse_rate
 from streamer.pacing import Rate
 from streamer.schemas import RateMode, StreamStatus, TimestampMode, rate_request
 from streamer.stream import STREAM_STATES
 from streamlab.specs import RATE_MODES, TIMESTAMP_MODES
 
-CONFIG = StreamerConfig(datasets_dir=Path("."), producer=ProducerConfig("x:1"), max_rate=1000)
+CONFIG = streamer_config("x:1", max_rate=1000)
 MODEL = rate_request(CONFIG)
 
 

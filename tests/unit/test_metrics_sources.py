@@ -260,17 +260,16 @@ def test_http_source_answers_and_failures(server: str) -> None:
 
 
 def _settings(**values: str) -> Settings:
-    base = {
-        "INFLUX_URL": "http://localhost:8086", "INFLUX_ORG": "streamlab",
-        "INFLUX_PIPELINE_BUCKET": "pipeline", "INFLUX_WRITE_TOKEN_FILE": "/tmp/t",
-    }  # fmt: skip
-    return Settings({**base, **values})
+    """settings.env with these values over it."""
+    return Settings.load(DATASETS.parent / "settings.env", environ=values)
 
 
 def test_sources_with_an_address_are_polled() -> None:
-    config = MetricsConfig.from_settings(
-        _settings(STREAMER_URL="http://s:8000/", YARN_RM_URL="", SPARK_MASTER_UI_URL="http://m")
-    )
+    settings = _settings(
+        STREAMER_URL="http://s:8000/", KAFKA_BOOTSTRAP_SERVERS="", YARN_RM_URL="",
+        WEBHDFS_URL="", SPARK_MASTER_UI_URL="http://m",
+    )  # fmt: skip
+    config = MetricsConfig.from_settings(settings)
     assert config.streamer_url == "http://s:8000"
     names = [s.name for s in build_sources(config, {})]
     assert names == ["streamer", "spark_master"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,14 @@ def test_influx_batch_size_is_a_setting() -> None:
 
 
 def test_missing_setting_is_named(tmp_path: Path) -> None:
-    empty = tmp_path / "settings.env"
-    empty.write_text("SPARK_MASTER=local[1]\n")
-    with pytest.raises(SettingsError, match="SPARK_KAFKA_BOOTSTRAP is not set"):
-        JobConfig.from_settings(Settings.load(empty, environ={}))
+    lines = (ROOT / "settings.env").read_text().splitlines(keepends=True)
+    without = tmp_path / "settings.env"
+    without.write_text("".join(x for x in lines if not x.startswith("SPARK_KAFKA_BOOTSTRAP=")))
+    message = (
+        f"setting SPARK_KAFKA_BOOTSTRAP is not set: add SPARK_KAFKA_BOOTSTRAP=... to {without}"
+    )
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        JobConfig.from_settings(Settings.load(without, environ={}))
 
 
 def test_token_file_errors_say_what_to_do(tmp_path: Path) -> None:
@@ -49,4 +54,4 @@ def test_token_file_errors_say_what_to_do(tmp_path: Path) -> None:
 
 
 def test_target_never_prints_its_token() -> None:
-    assert "s3cret" not in repr(InfluxTarget("http://x", "o", "b", "s3cret"))
+    assert "s3cret" not in repr(InfluxTarget("http://x", "o", "b", "s3cret", 10))

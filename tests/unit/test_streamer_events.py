@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from streamer.config import EventsConfig, StreamerConfig
+from streamer.config import EventsConfig
 from streamer.event_writer import EventWriter
 from streamer.events import control, rate_change
 from streamer.pacing import Rate
 from streamlab.pipeline_schema import MEASUREMENTS
-from streamlab.settings import Settings
+from streamlab.settings import Settings, SettingsError
 
 SCHEMA = MEASUREMENTS["streamer_event"]
 
@@ -59,9 +59,9 @@ def test_control_events(action: str) -> None:
     )
 
 
-def test_events_are_off_by_default(caplog: pytest.LogCaptureFixture) -> None:
+def test_events_are_off_without_an_influx_url(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, "streamer.event_writer")
-    writer = EventWriter(StreamerConfig(Path("datasets"), producer=None).events)  # type: ignore[arg-type]
+    writer = EventWriter(EventsConfig("", "streamlab", "pipeline", token_file=None))
     assert not writer.enabled
     writer.record(control("x", "pause", Rate("rows_per_second", 1)))
     writer.close()
@@ -74,7 +74,7 @@ def test_events_are_off_until_the_token_file_exists(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, "streamer.event_writer")
-    config = EventsConfig("http://127.0.0.1:9", token_file=tmp_path / "influx-write.token")
+    config = EventsConfig("http://127.0.0.1:9", "o", "p", tmp_path / "influx-write.token")
     writer = EventWriter(config)
     assert not writer.enabled
     (message,) = [r.getMessage() for r in caplog.records]
@@ -89,4 +89,13 @@ def test_events_config_from_settings(tmp_path: Path) -> None:
     )
     config = EventsConfig.from_settings(Settings.load(settings_file, environ={}))
     assert config == EventsConfig("http://localhost:8086", "o", "p", tmp_path / ".secrets/w.token")
-    assert EventsConfig.from_settings(Settings({})) == EventsConfig()
+    empty_url = Settings.load(
+        settings_file, environ={"INFLUX_URL": "", "INFLUX_WRITE_TOKEN_FILE": ""}
+    )
+    assert EventsConfig.from_settings(empty_url).influx_url == ""
+    assert EventsConfig.from_settings(empty_url).token_file is None
+
+
+def test_events_config_has_no_defaults_of_its_own() -> None:
+    with pytest.raises(SettingsError, match="setting INFLUX_WRITE_TOKEN_FILE is not set"):
+        EventsConfig.from_settings(Settings({}))

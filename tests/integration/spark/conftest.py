@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 
 from harness.hdfs import HdfsCluster
 from harness.influx import InfluxLab
-from harness.spark import SparkHarnessError, spark_session
+from harness.spark import SparkHarnessError, settings_job_config, spark_session
 from sparkjob.config import JobConfig
 from sparkjob.job import start
 from streamlab.specs import DatasetSpec
@@ -36,7 +36,7 @@ def spark(spark_jars: Path, hdfs: HdfsCluster) -> Iterator[SparkSession]:
 
 
 def job_config(hdfs, kafka, influx: InfluxLab, tmp: Path, name: str) -> JobConfig:
-    return JobConfig(
+    return settings_job_config(
         datasets_dir=tmp, master="local[2]", kafka_bootstrap=kafka.bootstrap,
         raw_layer_uri=f"{hdfs.uri}/processing/{name}/raw",
         checkpoint_uri=f"{hdfs.uri}/processing/{name}/checkpoints",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.influx import InfluxLab
+from harness.spark import settings_job_config
 from harness.streamer import DATASETS, create_topics, unique_spec
 from sparkjob.config import JobConfig
 from sparkjob.expressions import ExpressionError
@@ -24,7 +25,7 @@ STATIONS = str(DATASETS / "data" / "velib_stations.csv")
 
 
 def config(tmp: Path, bootstrap: str = "127.0.0.1:9", influx_url: str = "") -> JobConfig:
-    return JobConfig(
+    return settings_job_config(
         datasets_dir=tmp, master="local[2]", kafka_bootstrap=bootstrap,
         raw_layer_uri=(tmp / "raw").as_uri(), checkpoint_uri=(tmp / "checkpoints").as_uri(),
         influx_url=influx_url or "http://127.0.0.1:9", influx_org="streamlab",

@@ -11,6 +11,7 @@ import pytest
 from kafka import KafkaProducer
 
 from harness.influx import InfluxLab
+from harness.spark import settings_job_config
 from harness.streamer import (
     StreamerServer,
     create_topics,
@@ -48,7 +49,7 @@ BAD_RECORDS = [
 
 
 def _config(hdfs, kafka, influx: InfluxLab, tmp: Path, name: str) -> JobConfig:
-    return JobConfig(
+    return settings_job_config(
         datasets_dir=tmp,
         master="local[2]",
         kafka_bootstrap=kafka.bootstrap,
