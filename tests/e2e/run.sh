@@ -17,7 +17,6 @@ mkdir -p "${ARTIFACTS}"
 
 say() { printf '[e2e] %s\n' "$*"; }
 die() { printf '[e2e] error: %s\n' "$*" >&2; exit 1; }
-setting() { sed -n "s/^$1=//p" settings.env | tail -n 1; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -123,9 +122,12 @@ run_full() {
   # test_submit after the timed ones: its jobs take cores the pipeline's figures want.
   pytest_e2e tests/e2e/test_pipeline.py tests/e2e/test_stack.py tests/e2e/test_examples.py \
     tests/e2e/test_dashboard_queries.py tests/e2e/test_scale.py tests/e2e/test_submit.py \
-    tests/e2e/test_rerun.py
+    tests/e2e/test_recovery.py tests/e2e/test_rerun.py
   stop_background
   report
+  # A one-line change in services/ on the images just built: no dependency layer rebuilt (the
+  # build logs in artifacts/image-layers-*.log). After the figures: it takes the cores a while.
+  pytest_e2e tests/e2e/test_image_layers.py
   pytest_e2e tests/e2e/test_clean.py
 }
 

@@ -15,7 +15,7 @@ import re
 import subprocess
 import tarfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -181,11 +181,19 @@ class Stack:
 
     @staticmethod
     def _parquet_files(tar: bytes) -> list[bytes]:
+        """The layer's Parquet files that its _spark_metadata log commits, as Spark reads the
+        layer: a file a killed batch left half-written is not a row of it. A layer without
+        that log (curated, written by users' batch jobs) is all its files."""
         with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+            members = [m for m in archive.getmembers() if m.isfile()]
+            log_files = [m for m in members if "/_spark_metadata/" in m.name]
+            committed = _committed_names(archive.extractfile(m).read() for m in log_files)
             return [
                 archive.extractfile(member).read()
-                for member in archive.getmembers()
-                if member.isfile() and member.name.endswith(".parquet") and "/_" not in member.name
+                for member in members
+                if member.name.endswith(".parquet")
+                and "/_" not in member.name
+                and (not log_files or Path(member.name).name in committed)
             ]
 
     def _layer_tar(self, dataset: str, layer: str = "raw") -> bytes:
@@ -200,6 +208,18 @@ class Stack:
         return self.exec_bytes(
             "spark-job", "tar", "-C", f"/data/lake/{layer}/{dataset}", "-cf", "-", "."
         )
+
+
+def _committed_names(log_files: Iterable[bytes]) -> set[str]:
+    """The file names a Spark file sink's metadata log adds and does not delete: a "v1"
+    line, then one JSON entry per file, in batch files and compacted ones alike."""
+    added, deleted = set(), set()
+    for text in log_files:
+        for line in text.decode().splitlines()[1:]:
+            entry = json.loads(line)
+            name = entry["path"].rsplit("/", 1)[-1]
+            (added if entry.get("action", "add") == "add" else deleted).add(name)
+    return added - deleted
 
 
 def csv_rows(text: str) -> list[dict[str, str]]:

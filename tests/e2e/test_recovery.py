@@ -1,0 +1,149 @@
+"""A stack that heals itself: each service a row passes through is killed (SIGKILL) mid-stream
+at 2000 rows/s and nothing is done by hand. Each comes back healthy by its restart policy
+within RECOVERY_S, and once the stream is paused and drained, Kafka, the Parquet raw layer
+and InfluxDB hold the same rows, none twice.
+
+The SIGKILL goes to the container's main process from the host, as the kernel's OOM killer
+or a crash ends it. `docker kill --signal KILL` would not do: Docker takes it as the user
+stopping the container and suspends the restart policy, as it should (measured on Docker
+20.10: RestartCount stays 0 and the container stays exited).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from stack import Stack, log, wait_for
+
+from streamlab.specs import load_specs
+
+RATE = 2000.0
+RECOVERY_S = 120
+STREAM_BEFORE_KILL_S = 15
+COUNTS_MATCH_WITHIN_S = 300
+SERVICES = ("kafka", "spark-job", "streamer", "metrics")
+
+
+@pytest.fixture(scope="module")
+def spec(stack: Stack, default_dataset: str):
+    return load_specs(stack.settings.path("DATASETS_DIR"), stack.settings.values)[default_dataset]
+
+
+def test_killed_services_come_back_and_no_row_is_lost_or_repeated(
+    stack: Stack, default_dataset: str, spec
+) -> None:
+    original = stack.stream(default_dataset)["rate"]
+    stack.post_stream(default_dataset, "resume")
+    stack.post_stream(default_dataset, "rate", {"rows_per_second": RATE})
+    recoveries = {}
+    try:
+        for service in SERVICES:
+            time.sleep(STREAM_BEFORE_KILL_S)
+            recoveries[service] = _kill_and_wait(stack, service)
+            if service == "streamer":  # a new process starts at the spec's rate
+                stack.post_stream(default_dataset, "rate", {"rows_per_second": RATE})
+        time.sleep(STREAM_BEFORE_KILL_S)
+        stack.post_stream(default_dataset, "pause")
+        wait_for("the streamer to flush", lambda: _flushed(stack, default_dataset), 60, every=0.5)
+        counts = wait_for(
+            "Kafka, Parquet and InfluxDB to hold the same rows",
+            lambda: _matching_counts(stack, spec),
+            COUNTS_MATCH_WITHIN_S,
+            every=10,
+        )
+    finally:
+        stack.post_stream(default_dataset, "rate", {original["mode"]: original["value"]})
+        stack.post_stream(default_dataset, "resume")
+    for service, seconds in recoveries.items():
+        log(f"recovery: {service} healthy again {seconds:.1f} s after SIGKILL")
+    log(f"counts after the kills: {counts}")
+    assert counts["kafka_distinct_seq"] == counts["kafka"], "a row is in Kafka twice"
+    assert counts["parquet_distinct_seq"] == counts["parquet"], "a row is in Parquet twice"
+    slow = {s: round(t, 1) for s, t in recoveries.items() if t > RECOVERY_S}
+    assert not slow, f"healthy again only after more than {RECOVERY_S} s: {slow}"
+
+
+# --- killing ------------------------------------------------------------------------------
+
+
+def _container(stack: Stack, service: str) -> str:
+    names = [c["Name"] for c in stack.containers() if c["Service"] == service]
+    assert len(names) == 1, f"{service}: expected one container, found {names}"
+    return names[0]
+
+
+def _inspect(container: str) -> dict[str, Any]:
+    out = subprocess.run(
+        ["docker", "inspect", container], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out)[0]
+
+
+def _kill_and_wait(stack: Stack, service: str) -> float:
+    """SIGKILL the service's container; seconds until it is healthy again."""
+    container = _container(stack, service)
+    before = _inspect(container)
+    assert before["State"]["Health"]["Status"] == "healthy", f"{service} is not healthy"
+    os.kill(before["State"]["Pid"], signal.SIGKILL)
+    killed_at = time.time()
+    log(f"{service}: SIGKILL to {container}'s main process (restarts so far: "
+        f"{before['RestartCount']})")  # fmt: skip
+
+    def healthy_again() -> bool:
+        state = _inspect(container)
+        restarted = state["RestartCount"] > before["RestartCount"]
+        return restarted and state["State"].get("Health", {}).get("Status") == "healthy"
+
+    wait_for(f"{service} to be healthy again", healthy_again, 3 * RECOVERY_S, every=1.0)
+    seconds = time.time() - killed_at
+    log(f"{service}: healthy again after {seconds:.1f} s")
+    return seconds
+
+
+# --- counting -----------------------------------------------------------------------------
+
+
+def _flushed(stack: Stack, dataset: str) -> bool:
+    status = stack.stream(dataset)
+    return status["state"] == "paused" and status["rows_unacked"] == 0
+
+
+def _matching_counts(stack: Stack, spec) -> dict[str, int] | None:
+    seqs = _kafka_seqs(stack, spec.raw_topic)
+    table = stack.layer_table("raw", spec.name, columns=["seq"])
+    parquet_seqs = table.column("seq").to_pylist() if table is not None else []
+    counts = {
+        "kafka": len(seqs),
+        "kafka_distinct_seq": len(set(seqs)),
+        "parquet": len(parquet_seqs),
+        "parquet_distinct_seq": len(set(parquet_seqs)),
+        "influxdb": stack.influx_count(spec.name),
+    }
+    log(f"counts: {counts}")
+    return counts if counts["kafka"] == counts["parquet"] == counts["influxdb"] else None
+
+
+def _kafka_seqs(stack: Stack, topic: str) -> list[int]:
+    """The seq of every record of the topic."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=stack.kafka_bootstrap, enable_auto_commit=False, group_id=None
+    )
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        ends = consumer.end_offsets(parts)
+        seqs: list[int] = []
+        while any(consumer.position(tp) < ends[tp] for tp in parts):
+            for batch in consumer.poll(timeout_ms=1000, max_records=50_000).values():
+                seqs.extend(json.loads(r.value)["seq"] for r in batch)
+    finally:
+        consumer.close()
+    return seqs
