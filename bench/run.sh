@@ -30,6 +30,7 @@ case "$1" in
     ROOT="$(pwd)"
     say() { printf '[bench stack] %s\n' "$*" >&2; }
     die() { printf '[bench stack] error: %s\n' "$*" >&2; exit 2; }
+    setting() { sed -n "s/^$1=//p" settings.env | tail -n 1; }
     docker info >/dev/null 2>&1 || die "no Docker engine answers (CI: .ci/prepare_docker.sh)"
     # shellcheck source=tests/e2e/images.sh
     source tests/e2e/images.sh

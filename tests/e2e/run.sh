@@ -17,6 +17,7 @@ mkdir -p "${ARTIFACTS}"
 
 say() { printf '[e2e] %s\n' "$*"; }
 die() { printf '[e2e] error: %s\n' "$*" >&2; exit 1; }
+setting() { sed -n "s/^$1=//p" settings.env | tail -n 1; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
