@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Healthcheck by role: master and worker answer on their web UI; the job driver has a running
-# application whose queries have all processed a batch.
+# application whose queries have all started and which has an executor.
 set -euo pipefail
 
 get() {
@@ -15,12 +15,29 @@ case "${1:-job}" in
   master) get "http://localhost:${SPARK_MASTER_WEBUI_PORT:-8080}/json/" | grep -q '"status": "ALIVE"' ;;
   worker) get "http://localhost:${SPARK_WORKER_WEBUI_PORT:-8081}/json/" >/dev/null ;;
   job)
-    # The job writes SPARKJOB_READY_FILE once every query has processed its first batch.
+    # The job writes SPARKJOB_READY_FILE once every query has started; its application must
+    # also have an executor, or no batch can run (YARN or the workers have no room).
     if [ -n "${SPARKJOB_READY_FILE:-}" ] && [ ! -f "${SPARKJOB_READY_FILE}" ]; then
-      echo "the job's queries have not all processed a batch yet" >&2
+      echo "the job has not started all its queries yet" >&2
       exit 1
     fi
-    get http://localhost:4040/api/v1/applications | grep -q '"id"'
+    python3 - <<'PY'
+import json, sys, urllib.request
+
+def get(path):
+    try:
+        with urllib.request.urlopen(f"http://localhost:4040/api/v1/{path}", timeout=4) as reply:
+            return json.load(reply)
+    except OSError as error:
+        sys.exit(f"the driver's UI (4040) does not answer: {error}")
+
+apps = get("applications")
+if not apps:
+    sys.exit("no Spark application runs in this driver")
+executors = get(f"applications/{apps[0]['id']}/executors")
+if not any(e["id"] != "driver" and e.get("isActive") for e in executors):
+    sys.exit("the application has no executor yet: does YARN (or the workers) have room?")
+PY
     ;;
   *) echo "unhealthy: unknown role $1: use healthcheck master, worker or job" >&2; exit 1 ;;
 esac

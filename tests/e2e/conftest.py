@@ -27,4 +27,4 @@ def stack() -> Stack:
 
 @pytest.fixture(scope="session")
 def default_dataset(stack: Stack) -> str:
-    return stack.settings.str("E2E_DATASET", "temps")
+    return stack.settings.optional("E2E_DATASET") or "temps"

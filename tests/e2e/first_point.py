@@ -25,7 +25,7 @@ def main() -> int:
                 raise FileNotFoundError("no secrets yet")
             # One Stack: it keeps the read token once the provisioner has written it.
             stack = stack or Stack.current()
-            dataset = stack.settings.str("E2E_DATASET", "temps")
+            dataset = stack.settings.optional("E2E_DATASET") or "temps"
             if stack.influx_count(dataset) > 0:
                 print(f"first_point_epoch={time.time():.3f}")
                 return 0
