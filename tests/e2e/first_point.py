@@ -11,29 +11,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import ROOT, Stack
+from stack import ROOT, Stack, wait_for
 
 TIMEOUT_S = 2400
 
 
 def main() -> int:
-    deadline = time.monotonic() + TIMEOUT_S
-    stack: Stack | None = None
-    while time.monotonic() < deadline:
-        try:
-            if not (ROOT / ".secrets" / "streamlab.env").exists():
-                raise FileNotFoundError("no secrets yet")
-            # One Stack: it keeps the read token once the provisioner has written it.
-            stack = stack or Stack.current()
-            dataset = stack.settings.optional("E2E_DATASET") or "temps"
-            if stack.influx_count(dataset) > 0:
-                print(f"first_point_epoch={time.time():.3f}")
-                return 0
-        except Exception:  # the stack is still coming up
-            pass
-        time.sleep(1)
-    print("no point within the poller's timeout")
-    return 1
+    stacks: list[Stack] = []  # one Stack: it keeps the read token once the provisioner wrote it
+
+    def stored() -> bool:
+        if not (ROOT / ".secrets" / "streamlab.env").exists():
+            raise FileNotFoundError("no secrets yet")
+        stacks[:] = stacks or [Stack.current()]
+        dataset = stacks[0].settings.optional("E2E_DATASET") or "temps"
+        return stacks[0].influx_count(dataset) > 0
+
+    try:
+        wait_for("the first point in InfluxDB", stored, TIMEOUT_S, every=1.0)
+    except AssertionError as timed_out:
+        print(f"no point within the poller's timeout: {timed_out}")
+        return 1
+    print(f"first_point_epoch={time.time():.3f}")
+    return 0
 
 
 if __name__ == "__main__":

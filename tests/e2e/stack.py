@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import tarfile
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from streamlab import waiting
 from streamlab.settings import Settings, parse_env_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -249,15 +249,6 @@ def _number(text: str) -> Any:
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float, every: float = 2.0) -> T:
-    """Poll until probe() returns a truthy value; fail naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-            if value:
-                return value
-        except Exception as error:  # services come up while we poll
-            last_error = error
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} ({last_error})")
+    """streamlab.waiting.wait_for as the e2e tests poll: until probe() is truthy, any error
+    meaning "not yet" (services come up while we poll); a timeout fails naming `what`."""
+    return waiting.wait_for(probe, what, timeout, interval_s=every, retry=(Exception,))
