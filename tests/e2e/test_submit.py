@@ -23,6 +23,15 @@ from stack import ROOT, Stack, log, wait_for
 from streamlab.settings import parse_env_file
 
 SUBMIT = str(ROOT / "submit.sh")
+
+# Spark 4.0 on YARN in client mode: the AM's proxy filter can reach the driver while it attaches
+# its UI handlers (SparkUI.attachAllHandlers does not lock what addWebUIFilter locks), and the
+# driver dies at start with a ConcurrentModificationException. An upstream race, met in 2 of
+# the e2e runs of 2026-12-04 and none before; the README tells users to run the job again. A
+# test that meets it runs once more, which pytest reports as a rerun; any other failure fails.
+pytestmark = pytest.mark.flaky(
+    reruns=1, only_rerun=[r"ConcurrentModificationException|SparkUI\.attachAllHandlers"]
+)
 JOBS = Path(__file__).resolve().parent / "jobs"
 DATASET = "temps"
 # From ./submit.sh to the application RUNNING, and to a streaming job's executors up, on 2
