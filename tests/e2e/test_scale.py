@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 import requests
-from stack import ROOT, Stack, log
+from stack import ROOT, Stack, log, wait_for
 
 from streamlab.settings import parse_env_file
 
@@ -72,13 +72,25 @@ def _in(container: str, *command: str) -> str:
 
 
 def test_blocks_are_replicated_min_3_datanodes_times(stack: Stack, scale: dict[str, int]) -> None:
+    """Every block of the raw layer gets min(3, DataNodes) replicas. A block whose write
+    pipeline lost a DataNode under load is short of one for a moment, until the NameNode
+    copies it again (seen once in CI: 1 block of about 125): the count is awaited."""
     wanted = min(3, scale["HDFS_DATANODES"])
-    report = stack.exec_bytes("namenode", "hdfs", "fsck", "/streamlab/raw").decode()
-    factor = re.search(r"Default replication factor:\s+(\d+)", report)
-    average = re.search(r"Average block replication:\s+([\d.]+)", report)
-    under = re.search(r"Under-replicated blocks:\s+(\d+)", report)
-    log(f"fsck /streamlab/raw: default {factor.group(1)}, average {average.group(1)}, "
-        f"under-replicated {under.group(1)}; wanted {wanted}")  # fmt: skip
-    assert int(factor.group(1)) == wanted
-    assert float(average.group(1)) == pytest.approx(wanted)
-    assert int(under.group(1)) == 0
+
+    def replication() -> tuple[int, float, int] | None:
+        report = stack.exec_bytes("namenode", "hdfs", "fsck", "/streamlab/raw").decode()
+        found = [
+            re.search(rf"{label}:\s+([\d.]+)", report).group(1)
+            for label in ("Default replication factor", "Average block replication",
+                          "Under-replicated blocks")
+        ]  # fmt: skip
+        factor, average, under = int(found[0]), float(found[1]), int(found[2])
+        log(f"fsck /streamlab/raw: default {factor}, average {average}, "
+            f"under-replicated {under}; wanted {wanted}")  # fmt: skip
+        return (factor, average, under) if under == 0 else None
+
+    factor, average, _ = wait_for(
+        "no under-replicated block in the raw layer", replication, 120, every=5
+    )
+    assert factor == wanted
+    assert average == pytest.approx(wanted)
