@@ -57,6 +57,7 @@ class Unreadable:
 class RowSource(Protocol):
     finished: bool
     looped: int
+    replays: bool  # reads the same records again: a restarted streamer can skip what it sent
 
     def next_row(self) -> dict[str, Any] | None: ...
 
@@ -88,7 +89,7 @@ def _open_text(path: Path, compression: str, encoding: str = "utf-8") -> IO[str]
 class _Replay:
     """A file source read record by record, looping or stopping at the end."""
 
-    replays = True  # reads the same records again: a restarted streamer can skip what it sent
+    replays = True
 
     def __init__(self, at_end: str) -> None:
         self.at_end = at_end
@@ -191,6 +192,8 @@ class HttpRows:
     On 429 and 5xx it backs off: twice the wait each time, from poll_interval_s up to
     backoff_max_s, or what the API's Retry-After asks; `state` says so and when it tries
     again."""
+
+    replays = False  # each poll brings new records
 
     def __init__(
         self, config: HttpSource, spec: DatasetSpec, env: Mapping[str, str], session=None
@@ -324,6 +327,8 @@ def _generator(gen: Generator, rng: random.Random) -> Callable[[float], Any]:
 
 class SyntheticRows:
     """Rows made from the spec's generators, cycling through the tag values."""
+
+    replays = False  # values made at send time: nothing to skip after a restart
 
     def __init__(self, config: SyntheticSource) -> None:
         self.config = config

@@ -401,12 +401,11 @@ class Stream:
         if left_off is None:
             return
         start, seq = left_off.start, left_off.seq_after_end
-        if getattr(self.source, "replays", False):
+        if self.source.replays:
             self._skip_to(start.place())
             seq = left_off.next_seq
         with self._lock:
-            if getattr(self.source, "replays", False):
-                self._left_off = left_off
+            self._left_off = left_off if self.source.replays else None
             self.counters["sent"] = self.counters["acked"] = seq
             self.pacer.reanchor()
         log.info(
