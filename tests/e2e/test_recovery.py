@@ -19,9 +19,9 @@ import time
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 from stack import Stack, log, wait_for
 
+from harness.streamer import read_topic, values
 from streamlab.specs import load_specs
 
 RATE = 2000.0
@@ -116,7 +116,9 @@ def _flushed(stack: Stack, dataset: str) -> bool:
 
 
 def _matching_counts(stack: Stack, spec) -> dict[str, int] | None:
-    seqs = _kafka_seqs(stack, spec.raw_topic)
+    seqs = [
+        m["seq"] for m in values(read_topic(stack.kafka_bootstrap, spec.raw_topic, timeout=300))
+    ]
     table = stack.layer_table("raw", spec.name, columns=["seq"])
     parquet_seqs = table.column("seq").to_pylist() if table is not None else []
     counts = {
@@ -128,22 +130,3 @@ def _matching_counts(stack: Stack, spec) -> dict[str, int] | None:
     }
     log(f"counts: {counts}")
     return counts if counts["kafka"] == counts["parquet"] == counts["influxdb"] else None
-
-
-def _kafka_seqs(stack: Stack, topic: str) -> list[int]:
-    """The seq of every record of the topic."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=stack.kafka_bootstrap, enable_auto_commit=False, group_id=None
-    )
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
-        seqs: list[int] = []
-        while any(consumer.position(tp) < ends[tp] for tp in parts):
-            for batch in consumer.poll(timeout_ms=1000, max_records=50_000).values():
-                seqs.extend(json.loads(r.value)["seq"] for r in batch)
-    finally:
-        consumer.close()
-    return seqs
