@@ -186,7 +186,12 @@ class Stack:
         that log (curated, written by users' batch jobs) is all its files."""
         with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
             members = [m for m in archive.getmembers() if m.isfile()]
-            log_files = [m for m in members if "/_spark_metadata/" in m.name]
+            # Hidden files are the local filesystem's checksums (.0.crc) in lite, not log.
+            log_files = [
+                m
+                for m in members
+                if "/_spark_metadata/" in m.name and not Path(m.name).name.startswith(".")
+            ]
             committed = _committed_names(archive.extractfile(m).read() for m in log_files)
             return [
                 archive.extractfile(member).read()
