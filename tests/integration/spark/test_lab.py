@@ -90,7 +90,8 @@ def test_read_stream_gives_the_spec_s_typed_valid_rows(
 def test_write_influx_is_idempotent_and_write_topic_sends_json(
     spark: SparkSession, kafka, influx: InfluxLab, stack: lab.Stack
 ) -> None:
-    now = pd.Timestamp.now(tz="UTC").floor("s")
+    # In the past: a Flux range stops at now(), so a point a second ahead may not show yet.
+    now = pd.Timestamp.now(tz="UTC").floor("s") - pd.Timedelta(minutes=1)
     frame = spark.createDataFrame(
         pd.DataFrame(
             {
