@@ -33,6 +33,7 @@ from grafana_client.client import (
 
 from doubles.grafana import DoubleConfig, GrafanaDouble
 from doubles.grafana.config import ConfigError, config_from_env
+from streamlab.settings import Settings
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 PASSWORD = "s3cret-admin-password"
@@ -705,22 +706,32 @@ def test_concurrent_saves_keep_versions_consistent(api: GrafanaApi, double: Graf
 def test_config_from_env_reads_the_file_variant(tmp_path: Path) -> None:
     secret = tmp_path / "grafana_admin_password"
     secret.write_text("from-a-file\n\n")
+    tag = {"GRAFANA_IMAGE_TAG": "12.2.1"}
     config = config_from_env(
-        {"GF_SECURITY_ADMIN_USER": "root", "GF_SECURITY_ADMIN_PASSWORD__FILE": str(secret)}
+        {**tag, "GF_SECURITY_ADMIN_USER": "root", "GF_SECURITY_ADMIN_PASSWORD__FILE": str(secret)}
     )
     assert (config.admin_user, config.admin_password) == ("root", "from-a-file")
-    assert config_from_env({}) == DoubleConfig()
-    assert config_from_env({"GF_SECURITY_ADMIN_PASSWORD": "plain"}).admin_password == "plain"
+    assert config_from_env(tag) == DoubleConfig(version="12.2.1")
+    plain = config_from_env({**tag, "GF_SECURITY_ADMIN_PASSWORD": "plain"})
+    assert plain.admin_password == "plain"
+
+
+def test_the_version_comes_from_settings_env_and_is_required_in_the_environment() -> None:
+    assert DoubleConfig().version == Settings.load().str("GRAFANA_IMAGE_TAG")
+    with pytest.raises(ConfigError, match="GRAFANA_IMAGE_TAG is not set"):
+        config_from_env({})
 
 
 def test_config_from_env_refuses_both_variants_and_missing_files(tmp_path: Path) -> None:
     secret = tmp_path / "pw"
     secret.write_text("x")
     both = {"GF_SECURITY_ADMIN_PASSWORD": "a", "GF_SECURITY_ADMIN_PASSWORD__FILE": str(secret)}
+    tag = {"GRAFANA_IMAGE_TAG": "12.2.1"}
     with pytest.raises(ConfigError, match="exclusive"):
-        config_from_env(both)
+        config_from_env({**tag, **both})
+    missing = {**tag, "GF_SECURITY_ADMIN_PASSWORD__FILE": str(tmp_path / "missing")}
     with pytest.raises(ConfigError, match="GF_SECURITY_ADMIN_PASSWORD__FILE"):
-        config_from_env({"GF_SECURITY_ADMIN_PASSWORD__FILE": str(tmp_path / "missing")})
+        config_from_env(missing)
 
 
 def _free_port() -> int:
@@ -769,6 +780,7 @@ def test_cli_exits_2_on_bad_configuration(tmp_path: Path) -> None:
     environ = {
         **os.environ,
         "PYTHONPATH": str(TESTS_DIR),
+        "GRAFANA_IMAGE_TAG": "12.2.1",
         "GF_SECURITY_ADMIN_PASSWORD__FILE": str(tmp_path / "missing"),
     }
     command = [sys.executable, "-m", "doubles.grafana", "--port", "0"]

@@ -2,7 +2,7 @@
 
 Configured like the official grafana image: GF_SECURITY_ADMIN_USER (default admin) and
 GF_SECURITY_ADMIN_PASSWORD (default admin), each also readable from the file that
-<NAME>__FILE names; GRAFANA_IMAGE_TAG is the version it reports (default 12.2.1).
+<NAME>__FILE names; GRAFANA_IMAGE_TAG (required) is the version it reports.
 """
 
 from __future__ import annotations

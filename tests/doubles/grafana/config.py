@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-# The image the double stands in for (settings.env GRAFANA_IMAGE_TAG overrides it).
-DEFAULT_VERSION = "12.2.1"
+# The tag of the image the double stands in for; settings.env holds it.
 VERSION_VAR = "GRAFANA_IMAGE_TAG"
 ADMIN_USER_VAR = "GF_SECURITY_ADMIN_USER"
 ADMIN_PASSWORD_VAR = "GF_SECURITY_ADMIN_PASSWORD"
@@ -23,7 +22,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class DoubleConfig:
-    version: str = DEFAULT_VERSION
+    version: str = field(default_factory=lambda: settings_version())
     admin_user: str = DEFAULT_ADMIN_USER
     admin_password: str = DEFAULT_ADMIN_PASSWORD
     # Service-account tokens accepted as `Authorization: Bearer <token>` (tests only: the
@@ -36,9 +35,20 @@ class DoubleConfig:
         return f"{self.version}-double"
 
 
+def settings_version() -> str:
+    """GRAFANA_IMAGE_TAG from settings.env, for a double started in a test's process."""
+    # Imported here: the double's image has no streamlab, and there the environment has it.
+    from streamlab.settings import Settings
+
+    return Settings.load().str(VERSION_VAR)
+
+
 def config_from_env(environ: Mapping[str, str]) -> DoubleConfig:
+    version = environ.get(VERSION_VAR)
+    if not version:
+        raise ConfigError(f"{VERSION_VAR} is not set: compose passes it from settings.env")
     return DoubleConfig(
-        version=environ.get(VERSION_VAR) or DEFAULT_VERSION,
+        version=version,
         admin_user=gf_setting(environ, ADMIN_USER_VAR) or DEFAULT_ADMIN_USER,
         admin_password=gf_setting(environ, ADMIN_PASSWORD_VAR) or DEFAULT_ADMIN_PASSWORD,
     )
