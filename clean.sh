@@ -39,6 +39,9 @@ remove_containers() {
   # NodeManager and Kafka take a while to shut down cleanly.
   # shellcheck disable=SC2086
   docker stop --time 40 ${ids} >/dev/null
+  # Listed again: a job container started with --rm (./submit.sh) is gone once stopped.
+  ids="$(docker ps -aq --filter "label=${PROJECT_LABEL}")"
+  [ -z "${ids}" ] && return
   # shellcheck disable=SC2086
   docker rm ${ids} >/dev/null
 }

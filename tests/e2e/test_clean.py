@@ -1,10 +1,11 @@
-"""./clean.sh --yes leaves no container, network or volume of the project."""
+"""./clean.sh --yes leaves no container, network or volume of the project, and does not
+stumble on a job container that removes itself once stopped."""
 
 from __future__ import annotations
 
 import subprocess
 
-from stack import ROOT, log
+from stack import ROOT, Stack, log
 
 LABEL = "label=com.docker.compose.project=streamlab"
 
@@ -16,8 +17,15 @@ def _docker_ids(*args: str) -> list[str]:
     return out.split()
 
 
-def test_clean_removes_everything_of_the_project() -> None:
+def test_clean_removes_everything_of_the_project(stack: Stack) -> None:
     assert _docker_ids("ps", "-a"), "no container of the project to clean: was the stack up?"
+    # Like a job ./submit.sh runs: `compose run --rm` removes it when it stops.
+    image = f"streamlab/python:{stack.settings.str('STREAMLAB_VERSION')}"
+    subprocess.run(
+        ["docker", "run", "--detach", "--rm", "--label", LABEL.removeprefix("label="),
+         "--name", "streamlab-clean-check", image, "sleep", "600"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
     result = subprocess.run(
         [str(ROOT / "clean.sh"), "--yes"], capture_output=True, text=True, timeout=300, cwd=ROOT
     )
