@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -31,6 +32,11 @@ from .derived import (
 )
 from .enrichment import KEEP
 from .series import aggregate_series, alert_series, data_series, sink_point
+
+# Serialized, so the block store counts its memory exactly and spills to disk when short:
+# the default (deserialized) level built a 500k-row batch in 1 GB of heap and failed with
+# OutOfMemoryError (docs/decisions.md, "The Spark benchmark").
+BATCH_CACHE = StorageLevel.MEMORY_AND_DISK
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,7 @@ def write_messages(enriched: DataFrame, ctx: BatchContext) -> None:
     the batch read again (from Kafka, and parsed) and cached for these scans, unless the
     caller cached it already."""
     owned = not enriched.is_cached
-    cached = enriched.persist() if owned else enriched
+    cached = enriched.persist(BATCH_CACHE) if owned else enriched
     try:
         to_kafka(kafka_messages(cached, ctx.spec), ctx.kafka_bootstrap)
         fired = alert_rows(cached.where(F.col(KEEP)), ctx.spec)
@@ -113,7 +119,7 @@ def process_batch(ctx: BatchContext) -> Callable[[DataFrame, int], None]:
 
     def run(enriched: DataFrame, batch_id: int) -> None:
         # With `enriched`, every batch has messages: cached now, it is read and parsed once.
-        cached = enriched.persist() if ctx.spec.enriched else enriched
+        cached = enriched.persist(BATCH_CACHE) if ctx.spec.enriched else enriched
         try:
             written = write_frame(point_rows(cached, ctx.spec), ctx.data, data_series(ctx.spec))
             if written.flagged:
