@@ -37,6 +37,7 @@ from streamlab.settings import Settings
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 PASSWORD = "s3cret-admin-password"
+TAG = {"GRAFANA_IMAGE_TAG": "12.2.1"}  # what compose passes the double's container
 ADMIN = ("admin", PASSWORD)
 TOKEN = "glsa_streamlab_test_token"
 INFLUX_TOKEN = "influx-read-token-42"
@@ -706,13 +707,12 @@ def test_concurrent_saves_keep_versions_consistent(api: GrafanaApi, double: Graf
 def test_config_from_env_reads_the_file_variant(tmp_path: Path) -> None:
     secret = tmp_path / "grafana_admin_password"
     secret.write_text("from-a-file\n\n")
-    tag = {"GRAFANA_IMAGE_TAG": "12.2.1"}
     config = config_from_env(
-        {**tag, "GF_SECURITY_ADMIN_USER": "root", "GF_SECURITY_ADMIN_PASSWORD__FILE": str(secret)}
+        {**TAG, "GF_SECURITY_ADMIN_USER": "root", "GF_SECURITY_ADMIN_PASSWORD__FILE": str(secret)}
     )
     assert (config.admin_user, config.admin_password) == ("root", "from-a-file")
-    assert config_from_env(tag) == DoubleConfig(version="12.2.1")
-    plain = config_from_env({**tag, "GF_SECURITY_ADMIN_PASSWORD": "plain"})
+    assert config_from_env(TAG) == DoubleConfig(version="12.2.1")
+    plain = config_from_env({**TAG, "GF_SECURITY_ADMIN_PASSWORD": "plain"})
     assert plain.admin_password == "plain"
 
 
@@ -726,10 +726,9 @@ def test_config_from_env_refuses_both_variants_and_missing_files(tmp_path: Path)
     secret = tmp_path / "pw"
     secret.write_text("x")
     both = {"GF_SECURITY_ADMIN_PASSWORD": "a", "GF_SECURITY_ADMIN_PASSWORD__FILE": str(secret)}
-    tag = {"GRAFANA_IMAGE_TAG": "12.2.1"}
     with pytest.raises(ConfigError, match="exclusive"):
-        config_from_env({**tag, **both})
-    missing = {**tag, "GF_SECURITY_ADMIN_PASSWORD__FILE": str(tmp_path / "missing")}
+        config_from_env({**TAG, **both})
+    missing = {**TAG, "GF_SECURITY_ADMIN_PASSWORD__FILE": str(tmp_path / "missing")}
     with pytest.raises(ConfigError, match="GF_SECURITY_ADMIN_PASSWORD__FILE"):
         config_from_env(missing)
 
@@ -779,8 +778,8 @@ def test_cli_reads_the_admin_password_from_a_file(tmp_path: Path) -> None:
 def test_cli_exits_2_on_bad_configuration(tmp_path: Path) -> None:
     environ = {
         **os.environ,
+        **TAG,
         "PYTHONPATH": str(TESTS_DIR),
-        "GRAFANA_IMAGE_TAG": "12.2.1",
         "GF_SECURITY_ADMIN_PASSWORD__FILE": str(tmp_path / "missing"),
     }
     command = [sys.executable, "-m", "doubles.grafana", "--port", "0"]

@@ -20,9 +20,17 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names it."""
 
 
+def settings_version() -> str:
+    """GRAFANA_IMAGE_TAG from settings.env, for a double started in a test's process."""
+    # Imported here: the double's image has no streamlab, and there the environment has it.
+    from streamlab.settings import Settings
+
+    return Settings.load().str(VERSION_VAR)
+
+
 @dataclass(frozen=True)
 class DoubleConfig:
-    version: str = field(default_factory=lambda: settings_version())
+    version: str = field(default_factory=settings_version)
     admin_user: str = DEFAULT_ADMIN_USER
     admin_password: str = DEFAULT_ADMIN_PASSWORD
     # Service-account tokens accepted as `Authorization: Bearer <token>` (tests only: the
@@ -33,14 +41,6 @@ class DoubleConfig:
     def reported_version(self) -> str:
         """The version /api/health reports: the image tag, marked as the double's."""
         return f"{self.version}-double"
-
-
-def settings_version() -> str:
-    """GRAFANA_IMAGE_TAG from settings.env, for a double started in a test's process."""
-    # Imported here: the double's image has no streamlab, and there the environment has it.
-    from streamlab.settings import Settings
-
-    return Settings.load().str(VERSION_VAR)
 
 
 def config_from_env(environ: Mapping[str, str]) -> DoubleConfig:
