@@ -33,9 +33,9 @@ from .derived import (
 from .enrichment import KEEP
 from .series import aggregate_series, alert_series, data_series, sink_point
 
-# Serialized, so the block store counts its memory exactly and spills to disk when short:
-# the default (deserialized) level built a 500k-row batch in 1 GB of heap and failed with
-# OutOfMemoryError (docs/decisions.md, "The Spark benchmark").
+# Serialized, so the block store counts its memory exactly and spills to disk when short;
+# the default (deserialized) level can run a large batch out of heap (docs/decisions.md,
+# "The Spark benchmark").
 BATCH_CACHE = StorageLevel.MEMORY_AND_DISK
 
 
