@@ -14,6 +14,7 @@ cd "${ROOT}"
 ARTIFACTS="${ROOT}/tests/e2e/artifacts"
 VENV="${STREAMLAB_VENV:-${ROOT}/.venv}"
 mkdir -p "${ARTIFACTS}"
+: >"${ARTIFACTS}/figures.jsonl" # the tests' figures of this run (stack.record_figure)
 
 say() { printf '[e2e] %s\n' "$*"; }
 die() { printf '[e2e] error: %s\n' "$*" >&2; exit 1; }
@@ -59,7 +60,8 @@ peak_per_service() {
 }
 
 pytest_e2e() {
-  "${VENV}/bin/pytest" -p no:cacheprovider -v -s -rA --timeout 600 "$@"
+  # A failure guard per test, not a figure: a fresh, loaded machine is slow.
+  "${VENV}/bin/pytest" -p no:cacheprovider -v -s -rA --timeout 1800 "$@"
 }
 
 bring_up() {
@@ -159,4 +161,6 @@ trap on_exit EXIT
 ./clean.sh --yes
 run_full
 run_lite
+say "figures the tests recorded (${ARTIFACTS}/figures.jsonl):"
+sed 's/^/  /' "${ARTIFACTS}/figures.jsonl"
 say "e2e passed"

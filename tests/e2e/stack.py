@@ -32,8 +32,27 @@ T = TypeVar("T")
 CSV_COLUMNS = frozenset({"", "result", "table"})
 
 
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+FIGURES = ARTIFACTS / "figures.jsonl"
+
+
 def log(message: str) -> None:
     print(f"[e2e] {message}", flush=True)
+
+
+def record_figure(name: str, value: float, **context: Any) -> None:
+    """A figure the tier measured: printed, and kept in tests/e2e/artifacts/figures.jsonl.
+    Figures are reported, never asserted (a loaded machine is slower)."""
+    line = {
+        "figure": name,
+        "value": round(value, 1),
+        **context,
+        "at": datetime.now(UTC).isoformat(),
+    }
+    log(f"figure {name} = {line['value']} {context or ''}".rstrip())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with FIGURES.open("a") as handle:
+        handle.write(json.dumps(line) + "\n")
 
 
 @dataclass(frozen=True)
@@ -137,6 +156,16 @@ class Stack:
             '|> group(columns: ["_field"]) |> count()'
         )
         return max((int(row["_value"]) for row in self.flux_rows(flux)), default=0)
+
+    def latest_point_ns(self, measurement: str) -> int:
+        """The time of the newest point of `measurement` in the data bucket (0: none)."""
+        flux = (
+            f'from(bucket: "{self.settings.str("INFLUX_BUCKET")}") |> range(start: -1h) '
+            f'|> filter(fn: (r) => r._measurement == "{measurement}") '
+            '|> keep(columns: ["_time"]) |> group() |> sort(columns: ["_time"], desc: true) '
+            "|> limit(n: 1)"
+        )
+        return max((epoch_ns(row["_time"]) for row in self.flux_rows(flux)), default=0)
 
     def pipeline_points(self, measurement: str) -> list[dict[str, Any]]:
         """Points of `measurement` in the pipeline bucket in the last hour, oldest first:

@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from stack import ROOT, log
+from stack import ARTIFACTS, ROOT, log
 
 from streamlab.settings import Settings
 
-ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 CHANGED_FILE = "services/streamlab/__init__.py"
 CODE_COPY = "COPY services "
 # The build arguments compose/docker-compose.yml passes each image, from settings.env.

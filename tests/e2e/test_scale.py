@@ -90,7 +90,7 @@ def test_blocks_are_replicated_min_3_datanodes_times(stack: Stack, scale: dict[s
         return (factor, average, under) if under == 0 else None
 
     factor, average, _ = wait_for(
-        "no under-replicated block in the raw layer", replication, 120, every=5
+        "no under-replicated block in the raw layer", replication, 600, every=5
     )
     assert factor == wanted
     assert average == pytest.approx(wanted)

@@ -36,8 +36,8 @@ JOBS = Path(__file__).resolve().parent / "jobs"
 DATASET = "temps"
 # From ./submit.sh to the application RUNNING, and to a streaming job's executors up, on 2
 # shared cores with the stack's own job running beside it.
-RUNNING_WITHIN_S = 300.0
-ENDS_WITHIN_S = 120.0
+RUNNING_WITHIN_S = 600.0  # a failure guard; the times are logged
+ENDS_WITHIN_S = 300.0  # a failure guard
 
 
 def profile_value(stack: Stack, key: str) -> str:
@@ -236,7 +236,7 @@ def memory_of(container: str) -> str:
 def assert_ended(stack: Stack, job: str, app_id: str) -> None:
     state = wait_for(
         f"{app_id} to end", lambda: (s := app_state(stack, job, app_id)) not in ("RUNNING", None)
-        and s, 60, every=1.0,
+        and s, 300, every=1.0,
     )  # fmt: skip
     log(f"{job}: {app_id} ended {state}; submit containers left: {submit_containers()}")
     # FAILED: the driver went before it could unregister; the application still ended
@@ -287,7 +287,7 @@ def test_kill_of_an_unknown_job_is_exit_2() -> None:
 
 
 def test_a_batch_job_runs_to_completion_with_the_stack_s_environment(stack: Stack) -> None:
-    wait_for(f"rows of {DATASET} in the raw layer", lambda: stack.parquet_rows(DATASET), 180)
+    wait_for(f"rows of {DATASET} in the raw layer", lambda: stack.parquet_rows(DATASET), 600)
     started = time.monotonic()
     result = submit(str(JOBS / "count_raw.py"), DATASET)
     elapsed = time.monotonic() - started
@@ -415,7 +415,7 @@ def _settled_raw_rows(stack: Stack, dataset: str) -> int:
         last = rows
         return done
 
-    return wait_for(f"the raw layer of {dataset} to settle", settled, 180, every=15.0)
+    return wait_for(f"the raw layer of {dataset} to settle", settled, 600, every=15.0)
 
 
 def _keys(table: Any, tags: list[str], time_column: str) -> list[tuple]:
