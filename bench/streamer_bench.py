@@ -3,6 +3,9 @@
 Starts its own ZooKeeper and Kafka (the test harness, same jars as the image) and measures,
 in one run, side by side:
 - the streamer's sustained rows/s at its highest allowed rate;
+- kafka-python alone: the records the streamer sent (keys, values, headers, partitions),
+  sent again by a KafkaProducer with the streamer's producer settings, as fast as it takes
+  them: no pacing, no bookkeeping (the ceiling of the streamer's own client);
 - a naive replayer (send one row, wait for the ack, sleep the interval; interval 0);
 - Kafka's own Java producer (org.apache.kafka.tools.ProducerPerformance), same record size;
 - rate accuracy: rows per one-second window / asked rate, for 10, 1000 and 10000 rows/s;
@@ -19,6 +22,7 @@ The last line printed is one JSON object.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import random
 import re
@@ -107,6 +111,29 @@ def measure_naive(broker: KafkaBroker, topic: str, size: int) -> float:
     elapsed = time.monotonic() - start
     producer.close()
     return sent / elapsed
+
+
+def measure_kafka_python(
+    broker: KafkaBroker, records: list, topic: str, producer_kwargs: dict[str, Any]
+) -> float:
+    """The streamer's records sent again by kafka-python alone, for MAX_SECONDS; rows/s
+    from the broker's record timestamps, as for the streamer."""
+    producer = KafkaProducer(**producer_kwargs)
+    start = time.time() * 1000
+    sent = 0
+    for record in itertools.cycle(records):
+        producer.send(
+            topic, value=record.value, key=record.key, partition=record.partition,
+            headers=list(record.headers),
+        )  # fmt: skip
+        sent += 1
+        if sent % 1000 == 0 and time.time() * 1000 - start > MAX_SECONDS * 1000:
+            break
+    producer.flush()
+    end = time.time() * 1000
+    producer.close()
+    stamps = timestamps_ms(broker, topic, expected=sent)
+    return rate_between(stamps, start + 1000, end - 1000)
 
 
 def measure_java(broker: KafkaBroker, topic: str, size: int) -> float:
@@ -313,6 +340,10 @@ def main() -> int:
                 change = measure_rate_change(broker, server, change_spec)
                 log(f"rate change held after {change:.2f} s")
             size = message_size(broker, max_spec.raw_topic)
+            sent = read_topic(broker.bootstrap, max_spec.raw_topic, timeout=120)
+            alone_topic = broker.create_topic("bench.kafka_python", max_spec.partitions)
+            alone = measure_kafka_python(broker, sent, alone_topic, config.producer.kafka_kwargs())
+            log(f"kafka-python alone: {alone:.0f} rows/s")
             naive_topic = broker.create_topic("bench.naive", 1)
             naive = measure_naive(broker, naive_topic, size)
             log(f"naive loop: {naive:.0f} rows/s (record size {size} B)")
@@ -327,6 +358,8 @@ def main() -> int:
         log(f"1 GB gzip CSV through the CSV source: {big}")
     result = {
         "streamer_rows_per_s": round(streamer, 1),
+        "kafka_python_alone_rows_per_s": round(alone, 1),
+        "streamer_vs_kafka_python_alone": round(streamer / alone, 3),
         "naive_rows_per_s": round(naive, 1),
         "java_producer_rows_per_s": round(java, 1),
         "streamer_vs_naive": round(streamer / naive, 2),
