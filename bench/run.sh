@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Benchmarks: bench/run.sh streamer. Each prints progress to stderr and one JSON object last.
+# Benchmarks: bench/run.sh streamer|spark|idle|stack. Each prints progress to stderr and one
+# JSON object last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  echo "usage: bench/run.sh streamer|spark|stack" >&2
+  echo "usage: bench/run.sh streamer|spark|idle|stack" >&2
   echo "  streamer  streamer rows/s vs a naive loop and Kafka's Java producer, rate accuracy" >&2
   echo "  spark     Spark to the real InfluxDB: the job vs influxdb-client alone and per row; the" >&2
   echo "            cars example through derive, lookups, alerts and an aggregation; latency" >&2
+  echo "  idle      what an idle dataset costs the Spark job: its CPU with 1 and 10 idle datasets" >&2
   echo "  stack     the compose stack (needs Docker; CI: .ci/prepare_docker.sh): rate steps, lag," >&2
   echo "            latency, up to the first point, peak memory; tears the stack down at the end" >&2
 }
@@ -20,11 +22,11 @@ fi
 
 case "$1" in
   streamer) exec .venv/bin/python bench/streamer_bench.py ;;
-  spark)
+  spark | idle)
     # The real InfluxDB the tests use: $INFLUXD, or the one tests/harness/influxd.sh finds.
     INFLUXD="${INFLUXD:-$(tests/harness/influxd.sh)}" || exit 2
     export INFLUXD
-    exec .venv/bin/python bench/spark_bench.py
+    exec .venv/bin/python "bench/$1_bench.py"
     ;;
   stack)
     ROOT="$(pwd)"
