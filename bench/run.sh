@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Benchmarks: bench/run.sh streamer|spark|idle|stack. Each prints progress to stderr and one
+# Benchmarks: bench/run.sh streamer|spark|datasets|stack. Each prints progress to stderr and one
 # JSON object last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  echo "usage: bench/run.sh streamer|spark|idle|stack" >&2
+  echo "usage: bench/run.sh streamer|spark|datasets|stack" >&2
   echo "  streamer  streamer rows/s vs a naive loop and Kafka's Java producer, rate accuracy" >&2
   echo "  spark     Spark to the real InfluxDB: the job vs influxdb-client alone and per row; the" >&2
   echo "            cars example through derive, lookups, alerts and an aggregation; latency" >&2
-  echo "  idle      what an idle dataset costs the Spark job: its CPU with 1 and 10 idle datasets" >&2
+  echo "  datasets  what a dataset costs the Spark job: its CPU with 1 and 10 datasets, idle and" >&2
+  echo "            trickling (a few rows/s each)" >&2
   echo "  stack     the compose stack (needs Docker; CI: .ci/prepare_docker.sh): rate steps, lag," >&2
   echo "            latency, up to the first point, peak memory; tears the stack down at the end" >&2
 }
@@ -22,7 +23,7 @@ fi
 
 case "$1" in
   streamer) exec .venv/bin/python bench/streamer_bench.py ;;
-  spark | idle)
+  spark | datasets)
     # The real InfluxDB the tests use: $INFLUXD, or the one tests/harness/influxd.sh finds.
     INFLUXD="${INFLUXD:-$(tests/harness/influxd.sh)}" || exit 2
     export INFLUXD

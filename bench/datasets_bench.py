@@ -1,14 +1,17 @@
-"""bench/run.sh idle: what an idle dataset costs the Spark job, with the job's shape as it is.
+"""bench/run.sh datasets: what a dataset costs the Spark job, idle and trickling.
 
 Real Kafka, HDFS and Spark (local mode, the test harness) and a real influxd 2.7, in one run:
-the job's `start()` (sparkjob.job) over IDLE_FEW and then IDLE_MANY idle datasets (copies of
-the sensors spec under their own names, topics created, no row sent), at the shipped triggers
-(settings.env). For each, after SETTLE_S to let every query start, over MEASURE_S:
+the job's `start()` (sparkjob.job) over FEW and then MANY datasets (copies of the sensors
+spec under their own names), at the shipped triggers (settings.env), each first idle (topics
+created, no row sent) and then trickling (the real streamer, in a process of its own, sends
+TRICKLE_ROWS_PER_S rows/s to each). For each, after SETTLE_S to let every query start, over
+MEASURE_S:
 - the Spark JVM's CPU (local mode: driver and executor in one process), from /proc;
 - this Python process's CPU (py4j callbacks, the progress listener, foreachBatch);
 - the streaming queries running and the micro-batches they ran.
-The figure of interest is the CPU per added idle dataset: the job's cost follows the number
-of datasets when it is well above zero. The last line printed is one JSON object.
+The figures of interest are the CPU per added dataset, idle and trickling: the job's cost
+follows the number of datasets where they are well above zero. The last line printed is one
+JSON object.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,19 +28,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from kafka import KafkaConsumer, TopicPartition  # noqa: E402
+
 from harness.hdfs import HdfsCluster  # noqa: E402
 from harness.influx import InfluxServer, set_up_lab  # noqa: E402
 from harness.jars import resolve_jars  # noqa: E402
 from harness.kafka import KafkaBroker, ZooKeeperServer  # noqa: E402
 from harness.spark import spark_session  # noqa: E402
-from harness.streamer import create_topics, unique_spec  # noqa: E402
+from harness.streamer import StreamerServer, create_topics, streamer_config, unique_spec  # noqa: E402
 from sparkjob.config import JobConfig  # noqa: E402
 from sparkjob.job import start  # noqa: E402
 from streamlab.settings import Settings  # noqa: E402
 from streamlab.spark.conf import JOB_SQL_CONF  # noqa: E402
+from streamlab.specs import RateSpec  # noqa: E402
 
 JOB = JobConfig.from_settings(Settings.load())
-IDLE_FEW, IDLE_MANY = 1, 10
+FEW, MANY = 1, 10
+TRICKLE_ROWS_PER_S = 5.0
 SETTLE_S = 30.0
 MEASURE_S = 60.0
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -69,20 +77,55 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def measure(spark, count: int, broker, hdfs, lab, tmp: Path) -> dict[str, float]:
+def sensors(name: str | None = None):
+    spec = unique_spec("sensors", rate=RateSpec("rows_per_second", TRICKLE_ROWS_PER_S))
+    return dataclasses.replace(spec, name=name) if name else spec
+
+
+def feed(bootstrap: str, names: list[str]) -> int:
+    """--feed: the real streamer sending to each dataset's raw topic until it is killed."""
+    specs = {name: sensors(name) for name in names}
+    config = streamer_config(bootstrap, autostart=",".join(names))
+    with StreamerServer(config, specs):
+        time.sleep(3600)
+    return 0
+
+
+def feeder(broker, specs: dict) -> subprocess.Popen:
+    command = [sys.executable, __file__, "--feed", broker.bootstrap, *specs]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def raw_rows(broker, specs) -> int:
+    """Rows in the datasets' raw topics: 0 when idle, and what the streamer sent."""
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap)
+    try:
+        partitions = [
+            TopicPartition(spec.raw_topic, p)
+            for spec in specs
+            for p in consumer.partitions_for_topic(spec.raw_topic) or ()
+        ]
+        return sum(consumer.end_offsets(partitions).values())
+    finally:
+        consumer.close()
+
+
+def measure(spark, count: int, trickle: bool, broker, hdfs, lab, tmp: Path) -> dict[str, float]:
     specs = {}
     for _ in range(count):
-        spec = unique_spec("sensors")
+        spec = sensors()
         create_topics(broker, spec)
         specs[spec.name] = spec
+    mode = "trickling" if trickle else "idle"
     config = dataclasses.replace(
         JOB, datasets_dir=tmp, master="local[2]", kafka_bootstrap=broker.bootstrap,
-        raw_layer_uri=f"{hdfs.uri}/bench-idle/{count}/raw",
-        checkpoint_uri=f"{hdfs.uri}/bench-idle/{count}/checkpoints",
+        raw_layer_uri=f"{hdfs.uri}/bench-datasets/{mode}-{count}/raw",
+        checkpoint_uri=f"{hdfs.uri}/bench-datasets/{mode}-{count}/checkpoints",
         influx_url=lab.url, influx_org="streamlab", influx_bucket="streamlab",
         pipeline_bucket="pipeline", token_file=tmp / "unused",
     )  # fmt: skip
     queries = start(spark, specs, config, lab.write_token)
+    fed = feeder(broker, specs) if trickle else None
     try:
         time.sleep(SETTLE_S)
         jvm = spark_jvm_pids()
@@ -96,23 +139,29 @@ def measure(spark, count: int, broker, hdfs, lab, tmp: Path) -> dict[str, float]
         jvm_cpu = sum(cpu_seconds(p) for p in jvm) - jvm_before
         py_cpu = time.process_time() - py_before
         progress = batches() - batches_before
+        rows = raw_rows(broker, specs.values())
     finally:
+        if fed is not None:
+            fed.kill()
+            fed.wait()
         for query in queries:
             query.stop()
     result = {
+        "mode": mode,
         "datasets": count,
         "queries": len(queries),
         "spark_jvm_cpu_pct_of_a_core": round(100 * jvm_cpu / MEASURE_S, 1),
         "python_driver_cpu_pct_of_a_core": round(100 * py_cpu / MEASURE_S, 1),
         "progress_events": progress,
+        "rows_in_raw_topics": rows,
     }
-    log(f"{count} idle datasets: {result}")
+    log(f"{count} {mode} datasets: {result}")
     return result
 
 
 def main() -> int:
     kafka_jars, hadoop_jars, spark_jars = (resolve_jars(i) for i in ("kafka", "hadoop", "spark"))
-    with tempfile.TemporaryDirectory(prefix="bench-idle-") as tmp_name:
+    with tempfile.TemporaryDirectory(prefix="bench-datasets-") as tmp_name:
         tmp = Path(tmp_name)
         with (
             ZooKeeperServer(kafka_jars, tmp / "zk") as zk,
@@ -124,27 +173,28 @@ def main() -> int:
             session = {
                 **JOB_SQL_CONF, "spark.sql.shuffle.partitions": str(JOB.shuffle_partitions)
             }  # fmt: skip
-            spark = spark_session("bench-idle", spark_jars, hdfs.conf_dir, **session)
-            few = measure(spark, IDLE_FEW, broker, hdfs, lab, tmp)
-            many = measure(spark, IDLE_MANY, broker, hdfs, lab, tmp)
-            spark.stop()
-    added = IDLE_MANY - IDLE_FEW
-    per_dataset = (many["spark_jvm_cpu_pct_of_a_core"] - few["spark_jvm_cpu_pct_of_a_core"]) / added
-    print(
-        json.dumps(
-            {
-                "triggers": {
-                    "sinks": JOB.trigger_interval,
-                    "raw_layer": JOB.raw_layer_trigger_interval,
-                },
-                "few": few,
-                "many": many,
-                "spark_jvm_cpu_pct_per_idle_dataset": round(per_dataset, 2),
+            spark = spark_session("bench-datasets", spark_jars, hdfs.conf_dir, **session)
+            runs = {
+                (trickle, count): measure(spark, count, trickle, broker, hdfs, lab, tmp)
+                for trickle in (False, True)
+                for count in (FEW, MANY)
             }
-        )
-    )
+            spark.stop()
+    result: dict = {
+        "triggers": {"sinks": JOB.trigger_interval, "raw_layer": JOB.raw_layer_trigger_interval},
+        "trickle_rows_per_s_per_dataset": TRICKLE_ROWS_PER_S,
+        "runs": list(runs.values()),
+    }
+    for trickle, mode in ((False, "idle"), (True, "trickling")):
+        few, many = runs[(trickle, FEW)], runs[(trickle, MANY)]
+        for key in ("spark_jvm_cpu_pct_of_a_core", "python_driver_cpu_pct_of_a_core"):
+            added = (many[key] - few[key]) / (MANY - FEW)
+            result[f"{key.removesuffix('_of_a_core')}_per_{mode}_dataset"] = round(added, 2)
+    print(json.dumps(result))
     return 0
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--feed"]:
+        sys.exit(feed(sys.argv[2], sys.argv[3:]))
     sys.exit(main())
