@@ -6,7 +6,8 @@ spec under their own names), at the shipped triggers (settings.env), each first 
 created, no row sent) and then trickling (the real streamer, in a process of its own, sends
 TRICKLE_ROWS_PER_S rows/s to each). For each, after SETTLE_S to let every query start, over
 MEASURE_S:
-- the Spark JVM's CPU (local mode: driver and executor in one process), from /proc;
+- the Spark JVM's CPU (local mode: driver and executor in one process) with its Python
+  workers', from /proc;
 - this Python process's CPU (py4j callbacks, the progress listener, foreachBatch);
 - the streaming queries running and the micro-batches they ran.
 The figures of interest are the CPU per added dataset, idle and trickling: the job's cost
@@ -51,30 +52,57 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def log(message: str) -> None:
-    print(f"[bench idle] {message}", file=sys.stderr, flush=True)
+    print(f"[bench datasets] {message}", file=sys.stderr, flush=True)
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (field 3 on)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _processes() -> dict[int, int]:
+    """Every process's parent."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return parents
 
 
 def spark_jvm_pids() -> list[int]:
     """The local-mode Spark JVMs this process started (spark-submit's SparkSubmit)."""
     pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid, parent in _processes().items():
         try:
-            cmdline = (entry / "cmdline").read_bytes()
-            stat = (entry / "stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
         if b"org.apache.spark.deploy.SparkSubmit" in cmdline and parent == os.getpid():
-            pids.append(int(entry.name))
+            pids.append(pid)
     return pids
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+def cpu_seconds(root: int) -> float:
+    """CPU of a process and its descendants (PySpark's Python workers), with what they
+    reaped: utime + stime + cutime + cstime, in seconds."""
+    parents, total = _processes(), 0.0
+    for pid in parents:
+        ancestor = pid
+        while ancestor not in (root, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor != root:
+            continue
+        try:
+            fields = _stat(pid)
+        except OSError:
+            continue
+        own = int(fields[11]) + int(fields[12])
+        reaped = int(fields[13]) + int(fields[14]) if pid != root else 0
+        total += (own + reaped) / TICKS
+    return total
 
 
 def sensors(name: str | None = None):
