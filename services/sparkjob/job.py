@@ -1,4 +1,4 @@
-"""Starts every dataset's queries, the one shared sinks query and the progress listener."""
+"""Starts every dataset's queries and the progress listener, then waits."""
 
 from __future__ import annotations
 
@@ -9,20 +9,17 @@ from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from streamlab.influx import InfluxTarget, read_token, write_points
-from streamlab.kafka_admin import AdminConnection
 from streamlab.specs import DatasetSpec
 
 from .config import JobConfig
 from .expressions import ExpressionError
 from .offsets import OffsetCommitter
 from .progress import PipelineListener
-from .queries import DatasetPlan, plan_dataset, start_plan, start_shared_sinks
-from .routing import starting_offsets
+from .queries import plan_dataset, start_plan
 from .series import dataset_point
 from .sinks import BatchContext
 
 log = logging.getLogger(__name__)
-ADMIN_TIMEOUT_MS = 10_000  # reading committed offsets once at start
 
 
 def influx_targets(config: JobConfig, token: str) -> tuple[InfluxTarget, InfluxTarget]:
@@ -39,14 +36,12 @@ def start(
     config: JobConfig,
     token: str | None = None,
 ) -> list[StreamingQuery]:
-    """Starts the queries of every selected dataset and the shared sinks query over their
-    raw topics; returns them all. A dataset whose spec Spark refuses is left out (its
-    topic is not read), logged and reported in the pipeline bucket."""
+    """Starts the queries of every selected dataset; returns them all. A dataset whose
+    spec Spark refuses is left out, logged and reported in the pipeline bucket."""
     data, pipeline = influx_targets(config, token or read_token(config.token_file))
     committer = OffsetCommitter(config.kafka_bootstrap)
     spark.streams.addListener(PipelineListener(pipeline, committer))
     queries: list[StreamingQuery] = []
-    plans: dict[str, tuple[DatasetPlan, BatchContext]] = {}
     for name, spec in sorted(specs.items()):
         if not config.selects(name):
             continue
@@ -58,21 +53,9 @@ def start(
             continue
         ctx = BatchContext(spec, data, pipeline, config.kafka_bootstrap)
         started = start_plan(plan, config, ctx)
-        _report(pipeline, dataset_point(name, len(started) + 1))  # + its share of the sinks
+        _report(pipeline, dataset_point(name, len(started)))
         queries.extend(started)
-        plans[spec.raw_topic] = (plan, ctx)
-    if plans:
-        offsets = _starting_offsets(config, [plan.spec for plan, _ in plans.values()])
-        queries.append(start_shared_sinks(spark, plans, config, offsets, pipeline))
     return queries
-
-
-def _starting_offsets(config: JobConfig, specs: list[DatasetSpec]) -> str:
-    admin = AdminConnection(config.kafka_bootstrap, "streamlab-spark-start", ADMIN_TIMEOUT_MS)
-    try:
-        return starting_offsets(admin.client(), specs, config.starting_offsets)
-    finally:
-        admin.close()
 
 
 def _report(pipeline: InfluxTarget, point) -> None:

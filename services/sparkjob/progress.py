@@ -9,8 +9,7 @@ from pyspark.sql.streaming import StreamingQueryListener
 
 from streamlab.influx import InfluxTarget, write_points
 
-from .offsets import OffsetCommitter, Offsets, kafka_offsets
-from .routing import SHARED_SINKS, dataset_sinks_query
+from .offsets import OffsetCommitter, kafka_offsets
 from .series import query_point
 
 log = logging.getLogger(__name__)
@@ -34,17 +33,14 @@ class PipelineListener(StreamingQueryListener):
             self._commit_offsets(progress.name, progress.sources or [])
 
     def _commit_offsets(self, query: str, sources: list[Any]) -> None:
-        """The batch's end offsets to the query's consumer group (lag for the collector); the
-        shared sinks query's to each dataset's own <dataset>.sinks group."""
+        """The batch's end offsets to the query's consumer group (lag for the collector)."""
         if self.committer is None:
             return
         for source in sources:
-            offsets = kafka_offsets(getattr(source, "endOffset", None))
-            for owner, owned in _by_query(query, offsets).items():
-                try:
-                    self.committer.commit(owner, owned)
-                except Exception as error:  # lag reporting must never stop the job
-                    log.warning("could not commit the Kafka offsets of %s: %s", owner, error)
+            try:
+                self.committer.commit(query, kafka_offsets(getattr(source, "endOffset", None)))
+            except Exception as error:  # lag reporting must never stop the job
+                log.warning("could not commit the Kafka offsets of %s: %s", query, error)
 
     def onQueryIdle(self, event: Any) -> None:
         pass
@@ -52,14 +48,3 @@ class PipelineListener(StreamingQueryListener):
     def onQueryTerminated(self, event: Any) -> None:
         if event.exception:
             log.error("query %s failed: %s", event.id, event.exception)
-
-
-def _by_query(query: str, offsets: Offsets) -> dict[str, Offsets]:
-    """The offsets under the query that owns them: each raw topic's under its dataset's
-    sinks query for the shared one, else all under `query`."""
-    if query != SHARED_SINKS:
-        return {query: offsets}
-    owned: dict[str, Offsets] = {}
-    for tp, offset in offsets.items():
-        owned.setdefault(dataset_sinks_query(tp.topic), {})[tp] = offset
-    return owned

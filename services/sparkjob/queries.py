@@ -3,9 +3,8 @@
 - <dataset>.raw_layer: valid rows as received, appended as Parquet partitioned by date (the
   file sink's own log makes it exactly-once), at its own, longer trigger: fewer, larger
   files;
-- its sinks: per micro-batch, the enriched rows (derive, lookups, where) as points to
-  InfluxDB (idempotent); dead letters, alerts and the enriched stream to Kafka. Run by the
-  one shared query over every dataset's raw topic (routing.py), not a query of its own;
+- <dataset>.sinks: per micro-batch, the enriched rows (derive, lookups, where) as points to
+  InfluxDB (idempotent); dead letters, alerts and the enriched stream to Kafka;
 - <dataset>.<aggregation name>: windowed aggregates per group, to <dataset>_agg points
   and/or the topic <dataset>.<name>.
 Each query has its own checkpoint, so each can be restarted on its own.
@@ -21,15 +20,13 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
-from streamlab.influx import InfluxTarget
 from streamlab.spark.parsing import parse, raw_topic_stream, valid_rows
 from streamlab.specs import DatasetSpec
 
 from .config import JobConfig
 from .derived import aggregate, check_alerts
 from .enrichment import enrich, load_table
-from .routing import SHARED_SINKS, Route, route_batches, topic_pattern
-from .sinks import BatchContext, point_rows, process_aggregates
+from .sinks import BatchContext, point_rows, process_aggregates, process_batch
 
 
 @dataclass(frozen=True)
@@ -40,39 +37,28 @@ class DatasetPlan:
     raw_layer: DataFrame
     enriched: DataFrame
     aggregates: tuple[DataFrame, ...]
-    tables: tuple[DataFrame, ...]
-
-    def enrich(self, kafka_rows: DataFrame) -> DataFrame:
-        """A micro-batch's Kafka rows of this dataset, parsed and enriched as `enriched` is."""
-        return enrich(parse(kafka_rows, self.spec), self.spec, list(self.tables))
-
-
-def kafka_options(config: JobConfig) -> dict[str, str | int]:
-    """The Kafka source's reading options, the same for every query of the job."""
-    return {
-        "maxOffsetsPerTrigger": config.max_offsets_per_trigger,
-        "maxRecordsPerPartition": config.kafka_max_records_per_partition,
-        "kafka.max.poll.records": config.kafka_max_poll_records,
-        "kafka.fetch.max.wait.ms": config.kafka_fetch_max_wait_ms,
-    }
 
 
 def kafka_stream(spark: SparkSession, spec: DatasetSpec, config: JobConfig) -> DataFrame:
     return raw_topic_stream(
         spark, config.kafka_bootstrap, spec,
-        startingOffsets=config.starting_offsets, **kafka_options(config),
+        startingOffsets=config.starting_offsets,
+        maxOffsetsPerTrigger=config.max_offsets_per_trigger,
+        maxRecordsPerPartition=config.kafka_max_records_per_partition,
+        **{"kafka.max.poll.records": config.kafka_max_poll_records,
+           "kafka.fetch.max.wait.ms": config.kafka_fetch_max_wait_ms},
     )  # fmt: skip
 
 
 def plan_dataset(spark: SparkSession, spec: DatasetSpec, config: JobConfig) -> DatasetPlan:
     """The dataset's frames; raises ExpressionError for an expression Spark refuses."""
     parsed = parse(kafka_stream(spark, spec, config), spec)
-    tables = tuple(load_table(spark, spec, i) for i in range(len(spec.lookups)))
-    enriched = enrich(parsed, spec, list(tables))
+    tables = [load_table(spark, spec, i) for i in range(len(spec.lookups))]
+    enriched = enrich(parsed, spec, tables)
     check_alerts(enriched, spec)
     point_rows(enriched, spec)  # analyzed now: a column that cannot be a point fails here
     aggregates = tuple(aggregate(enriched, spec, i) for i in range(len(spec.aggregations)))
-    return DatasetPlan(spec, valid_rows(parsed, spec), enriched, aggregates, tables)
+    return DatasetPlan(spec, valid_rows(parsed, spec), enriched, aggregates)
 
 
 def _stream(frame: DataFrame, config: JobConfig, spec: DatasetSpec, query: str) -> DataStreamWriter:
@@ -83,8 +69,6 @@ def _stream(frame: DataFrame, config: JobConfig, spec: DatasetSpec, query: str) 
 
 
 def start_plan(plan: DatasetPlan, config: JobConfig, ctx: BatchContext) -> list[StreamingQuery]:
-    """The dataset's own queries: its raw layer and its aggregations (its sinks run in the
-    shared query)."""
     spec = plan.spec
     trigger = {"processingTime": config.trigger_interval}
     queries = [
@@ -93,6 +77,10 @@ def start_plan(plan: DatasetPlan, config: JobConfig, ctx: BatchContext) -> list[
         .partitionBy("date")
         .option("path", config.raw_path(spec.name))
         .trigger(processingTime=config.raw_layer_trigger_interval)
+        .start(),
+        _stream(plan.enriched, config, spec, "sinks")
+        .foreachBatch(process_batch(ctx))
+        .trigger(**trigger)
         .start(),
     ]
     for index, (agg, groups) in enumerate(zip(spec.aggregations, plan.aggregates, strict=True)):
@@ -106,28 +94,7 @@ def start_plan(plan: DatasetPlan, config: JobConfig, ctx: BatchContext) -> list[
     return queries
 
 
-def start_shared_sinks(
-    spark: SparkSession,
-    plans: dict[str, tuple[DatasetPlan, BatchContext]],
-    config: JobConfig,
-    starting_offsets: str,
-    pipeline: InfluxTarget,
-) -> StreamingQuery:
-    """The one sinks query over the raw topics of these datasets (keyed by raw topic)."""
-    routes = {topic: Route(ctx, plan.enrich) for topic, (plan, ctx) in plans.items()}
-    reader = (
-        spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", config.kafka_bootstrap)
-        .option("subscribePattern", topic_pattern(plan.spec for plan, _ in plans.values()))
-        .option("failOnDataLoss", "false")
-        .option("startingOffsets", starting_offsets)
-    )  # fmt: skip
-    for key, value in kafka_options(config).items():
-        reader = reader.option(key, value)
-    return (
-        reader.load().writeStream.queryName(SHARED_SINKS)
-        .option("checkpointLocation", config.checkpoint("_datasets", "sinks"))
-        .foreachBatch(route_batches(routes, pipeline))
-        .trigger(processingTime=config.trigger_interval)
-        .start()
-    )  # fmt: skip
+def start_dataset(
+    spark: SparkSession, spec: DatasetSpec, config: JobConfig, ctx: BatchContext
+) -> list[StreamingQuery]:
+    return start_plan(plan_dataset(spark, spec, config), config, ctx)

@@ -88,24 +88,6 @@ def progress_fields(progress: Any) -> dict[str, float | int]:
     return fields
 
 
-def routed_point(
-    query: str, batch_id: int, rows: int, seconds: float, since_last_batch_s: float
-) -> Point:
-    """A dataset's share of a shared query's micro-batch, as spark_query under the query it
-    would have had of its own (<dataset>.sinks): its rows, how long its sinks took, and its
-    rows/s arriving (since the previous batch) and processed."""
-    fields: dict[str, float | int] = {
-        "batch_id": batch_id,
-        "num_input_rows": rows,
-        "batch_duration_ms": int(seconds * 1000),
-        "input_rows_per_s": rows / since_last_batch_s if since_last_batch_s > 0 else 0.0,
-        "processed_rows_per_s": rows / seconds if seconds > 0 else 0.0,
-    }
-    dataset, _, kind = query.partition(".")
-    tags = {"query": query, "dataset": dataset, "kind": kind}
-    return point("spark_query", tags, fields, time.time_ns())
-
-
 def query_point(progress: Any) -> Point | None:
     """A query's progress in the pipeline bucket (spark_query)."""
     name = progress.name or str(progress.id)

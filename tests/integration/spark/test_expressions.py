@@ -111,7 +111,7 @@ def test_a_refused_dataset_does_not_start_and_the_others_run(
     finally:
         for query in queries:
             query.stop()
-    assert names == {f"{good.name}.raw_layer", "_datasets.sinks", f"{good.name}.agg0"}
+    assert names == {f"{good.name}.raw_layer", f"{good.name}.sinks", f"{good.name}.agg0"}
     states = {
         p["tags"]["dataset"]: p["fields"] for p in influx.points("spark_dataset", bucket="pipeline")
     }
