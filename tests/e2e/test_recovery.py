@@ -1,8 +1,8 @@
 """A stack that heals itself: each service a row passes through is killed (SIGKILL) mid-stream
 at 2000 rows/s and nothing is done by hand. Each comes back healthy by its restart policy
 (within a generous failure guard; the times are recorded as figures, with the first point
-the Spark job writes after its kill), and once the stream is paused and drained, Kafka, the Parquet raw layer
-and InfluxDB hold the same rows, none twice.
+the Spark job writes after its kill), and once the stream is paused and drained, Kafka,
+the Parquet raw layer and InfluxDB hold the same rows, none twice.
 
 The SIGKILL goes to the container's main process from the host, as the kernel's OOM killer
 or a crash ends it. `docker kill --signal KILL` would not do: Docker takes it as the user
