@@ -1,4 +1,4 @@
-"""The Spark SQL settings StreamLab's queries run with: the job's, users' jobs' (streamlab.lab)
+"""The Spark settings StreamLab's queries run with: the job's, users' jobs' (streamlab.lab)
 and the tests' sessions alike."""
 
 # SQL settings the job's queries are tuned for (the benchmark runs with them too).
@@ -15,4 +15,13 @@ JOB_SQL_CONF = {
     # A spec's expressions run on every row: under ANSI mode one row's division by zero or
     # bad cast would stop the dataset's query; without it that row's value is null.
     "spark.sql.ansi.enabled": "false",
+    # Closing an HDFS file (each checkpoint log entry, each Parquet file) asks the NameNode
+    # to complete it, which it does once the DataNode has reported the block: asked too
+    # early, the client sleeps 400 ms before asking again (Hadoop's default). Asking again
+    # after 20 ms, with as many doublings as it takes to reach the default's patience
+    # (20 ms * (2**10 - 1) = 20 s against 400 ms * (2**5 - 1) = 12 s), saves most of that
+    # wait on every micro-batch's two log entries (docs/decisions.md, "What a dataset
+    # costs the job").
+    "spark.hadoop.dfs.client.block.write.locateFollowingBlock.initial.delay.ms": "20",
+    "spark.hadoop.dfs.client.block.write.locateFollowingBlock.retries": "10",
 }
