@@ -1,10 +1,11 @@
 """A DataFrame's rows as InfluxDB points, written from the executors in batches.
 
 Each task hands its Arrow batches to streamlab.influx (influxdb-client's DataFrame
-serializer, gzip, batch_size points a request) and answers one small row per input row:
-whether it was written, whether it was flagged (needs a dead letter or an alert) and its
-send-to-stored latency. The driver sums those in one aggregation, so the batch is read
-from Kafka and parsed once.
+serializer, gzip, batch_size points a request) and answers one small row per Arrow batch:
+how many rows it wrote, flagged (need a dead letter or an alert), missed and dropped, and
+the send-to-stored latency of each written row. The driver collects those rows and sums
+them, so the batch is read from Kafka and parsed once, in one Spark stage: no aggregation's
+shuffle in every micro-batch (docs/decisions.md, "What a dataset costs the job").
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from streamlab.influx import TIME_COLUMN, InfluxTarget, InfluxWriter, Series
 
@@ -24,7 +25,7 @@ from streamlab.influx import TIME_COLUMN, InfluxTarget, InfluxWriter, Series
 # DROPPED are only counted: a row that missed a lookup, a row left out.
 POINT, FLAG, SENT_MS, MISSED, DROPPED = "_point", "_flag", "sent_ms", "_missed", "_dropped"
 COUNTED = (FLAG, MISSED, DROPPED)
-RESULT_SCHEMA = "written boolean, _flag boolean, _missed boolean, _dropped boolean, latency_ms long"
+RESULT_SCHEMA = "written long, _flag long, _missed long, _dropped long, latency_ms array<long>"
 # Arrow's nullable integers and booleans kept as such (a null would make them floats and
 # objects), so an integer field stays an integer field in InfluxDB.
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype()}
@@ -45,8 +46,9 @@ def _to_pandas(batch: pa.RecordBatch) -> pd.DataFrame:
 
 
 _RESULT_ARROW = pa.schema(
-    [("written", pa.bool_()), *((name, pa.bool_()) for name in COUNTED), ("latency_ms", pa.int64())]
-)
+    [("written", pa.int64()), *((name, pa.int64()) for name in COUNTED),
+     ("latency_ms", pa.list_(pa.int64()))]
+)  # fmt: skip
 
 
 def _flag(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -57,7 +59,10 @@ def _flag(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _result(frame: pd.DataFrame, written: pd.Series, latency: pd.Series) -> pa.RecordBatch:
-    columns = {"written": written, **{n: _flag(frame, n) for n in COUNTED}, "latency_ms": latency}
+    """One row: the batch's counts and its written rows' latencies."""
+    counts = {name: [int(_flag(frame, name).sum())] for name in COUNTED}
+    latencies = [int(v) for v in latency.dropna()]
+    columns = {"written": [int(written.sum())], **counts, "latency_ms": [latencies]}
     return pa.RecordBatch.from_pydict(columns, schema=_RESULT_ARROW)
 
 
@@ -87,16 +92,20 @@ def write_frame(frame: DataFrame, target: InfluxTarget, series: Series) -> Writt
     task per core: a Python task has a fixed start-up cost, a large share of a small batch."""
     cores = frame.sparkSession.sparkContext.defaultParallelism
     results = frame.coalesce(cores).mapInArrow(_write_batches(target, series), RESULT_SCHEMA)
-    summary = results.agg(
-        F.count_if("written").alias("points"),
-        *(F.count_if(name).alias(name) for name in COUNTED),
-        F.percentile_approx("latency_ms", [0.5, 0.95]).alias("percentiles"),
-        F.max("latency_ms").alias("max"),
-    ).first()
-    latency: dict[str, float] = {}
-    if summary["max"] is not None:
-        p50, p95 = summary["percentiles"]
-        latency = {"latency_ms_p50": float(p50), "latency_ms_p95": float(p95)}
-        latency["latency_ms_max"] = float(summary["max"])
-    counts = {name: int(summary[name]) for name in COUNTED}
-    return Written(int(summary["points"]), counts[FLAG], latency, counts[MISSED], counts[DROPPED])
+    table = results.toArrow()
+    counts = {name: int(pc.sum(table[name]).as_py() or 0) for name in ("written", *COUNTED)}
+    latencies = pc.list_flatten(table["latency_ms"]).to_pandas()
+    return Written(
+        counts["written"], counts[FLAG], _percentiles(latencies), counts[MISSED], counts[DROPPED]
+    )
+
+
+def _percentiles(latencies: pd.Series) -> dict[str, float]:
+    """latency_ms_p50, _p95 and _max of the written rows that had a send time."""
+    if latencies.empty:
+        return {}
+    p50, p95 = latencies.quantile([0.5, 0.95])
+    return {
+        "latency_ms_p50": float(p50), "latency_ms_p95": float(p95),
+        "latency_ms_max": float(latencies.max()),
+    }  # fmt: skip
