@@ -7,9 +7,12 @@ created, no row sent) and then trickling (the real streamer, in a process of its
 TRICKLE_ROWS_PER_S rows/s to each). For each, after SETTLE_S to let every query start, over
 MEASURE_S:
 - the Spark JVM's CPU (local mode: driver and executor in one process) with its Python
-  workers', from /proc;
+  workers', from /proc, and the workers' part of it;
 - this Python process's CPU (py4j callbacks, the progress listener, foreachBatch);
-- the streaming queries running and the micro-batches they ran.
+- the streaming queries running and the micro-batches they ran;
+- where a micro-batch's time goes: Spark's own durationMs (latestOffset, getBatch,
+  queryPlanning, addBatch, walCommit, commitOffsets, triggerExecution) averaged over the
+  batches with rows, per kind of query (sinks, raw_layer).
 The figures of interest are the CPU per added dataset, idle and trickling: the job's cost
 follows the number of datasets where they are well above zero. The last line printed is one
 JSON object.
@@ -20,10 +23,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,10 +90,10 @@ def spark_jvm_pids() -> list[int]:
     return pids
 
 
-def cpu_seconds(root: int) -> float:
-    """CPU of a process and its descendants (PySpark's Python workers), with what they
-    reaped: utime + stime + cutime + cstime, in seconds."""
-    parents, total = _processes(), 0.0
+def cpu_seconds(root: int) -> tuple[float, float]:
+    """CPU seconds of a process, and of its descendants (PySpark's Python workers) with
+    what they reaped: utime + stime (+ cutime + cstime)."""
+    parents, own, descendants = _processes(), 0.0, 0.0
     for pid in parents:
         ancestor = pid
         while ancestor not in (root, 0, 1) and ancestor in parents:
@@ -99,10 +104,11 @@ def cpu_seconds(root: int) -> float:
             fields = _stat(pid)
         except OSError:
             continue
-        own = int(fields[11]) + int(fields[12])
-        reaped = int(fields[13]) + int(fields[14]) if pid != root else 0
-        total += (own + reaped) / TICKS
-    return total
+        if pid == root:
+            own += (int(fields[11]) + int(fields[12])) / TICKS
+        else:
+            descendants += sum(int(f) for f in fields[11:15]) / TICKS
+    return own, descendants
 
 
 def sensors(name: str | None = None):
@@ -138,6 +144,30 @@ def raw_rows(broker, specs) -> int:
         consumer.close()
 
 
+def batch_durations(queries, since_ms: float) -> dict[str, dict[str, float]]:
+    """Mean durationMs of the batches with rows that began after `since_ms`, per kind of
+    query (the part of the name after the dataset), and how many batches that is."""
+    by_kind: dict[str, list[dict]] = {}
+    for query in queries:
+        kind = (query.name or "").rsplit(".", 1)[-1]
+        for progress in query.recentProgress:
+            began = datetime.fromisoformat(progress.timestamp.replace("Z", "+00:00"))
+            if progress.numInputRows > 0 and began.timestamp() * 1000 >= since_ms:
+                by_kind.setdefault(kind, []).append(dict(progress.durationMs))
+    result = {}
+    for kind, batches in sorted(by_kind.items()):
+        keys = sorted({key for batch in batches for key in batch})
+        means = {k: round(statistics.mean(b.get(k, 0) for b in batches), 1) for k in keys}
+        result[kind] = {"batches": len(batches), **means}
+    return result
+
+
+def _cpu(pids: list[int]) -> tuple[float, float]:
+    """CPU seconds of the JVMs themselves, and of their Python workers."""
+    pairs = [cpu_seconds(p) for p in pids]
+    return sum(own for own, _ in pairs), sum(workers for _, workers in pairs)
+
+
 def measure(spark, count: int, trickle: bool, broker, hdfs, lab, tmp: Path) -> dict[str, float]:
     specs = {}
     for _ in range(count):
@@ -160,13 +190,15 @@ def measure(spark, count: int, trickle: bool, broker, hdfs, lab, tmp: Path) -> d
         if not jvm:
             raise RuntimeError("no SparkSubmit JVM among this process's children: cannot measure")
         batches = lambda: sum(len(q.recentProgress) for q in queries)  # noqa: E731
-        jvm_before, py_before, batches_before = (
-            sum(cpu_seconds(p) for p in jvm), time.process_time(), batches()
-        )  # fmt: skip
+        window_start_ms = time.time() * 1000
+        jvm_before, py_before, batches_before = _cpu(jvm), time.process_time(), batches()
         time.sleep(MEASURE_S)
-        jvm_cpu = sum(cpu_seconds(p) for p in jvm) - jvm_before
+        jvm_cpu, workers_cpu = (
+            after - before for after, before in zip(_cpu(jvm), jvm_before, strict=True)
+        )
         py_cpu = time.process_time() - py_before
         progress = batches() - batches_before
+        durations = batch_durations(queries, window_start_ms)
         rows = raw_rows(broker, specs.values())
     finally:
         if fed is not None:
@@ -178,10 +210,12 @@ def measure(spark, count: int, trickle: bool, broker, hdfs, lab, tmp: Path) -> d
         "mode": mode,
         "datasets": count,
         "queries": len(queries),
-        "spark_jvm_cpu_pct_of_a_core": round(100 * jvm_cpu / MEASURE_S, 1),
+        "spark_jvm_cpu_pct_of_a_core": round(100 * (jvm_cpu + workers_cpu) / MEASURE_S, 1),
+        "of_it_python_workers_pct": round(100 * workers_cpu / MEASURE_S, 1),
         "python_driver_cpu_pct_of_a_core": round(100 * py_cpu / MEASURE_S, 1),
         "progress_events": progress,
         "rows_in_raw_topics": rows,
+        "batch_duration_ms": durations,
     }
     log(f"{count} {mode} datasets: {result}")
     return result
