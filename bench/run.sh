@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Benchmarks: bench/run.sh streamer|spark|datasets|stack. Each prints progress to stderr and one
+# Benchmarks: bench/run.sh streamer|spark|datasets|stack|startup. Each prints progress to stderr and one
 # JSON object last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  echo "usage: bench/run.sh streamer|spark|datasets|stack" >&2
+  echo "usage: bench/run.sh streamer|spark|datasets|stack|startup" >&2
   echo "  streamer  streamer rows/s vs a naive loop and Kafka's Java producer, rate accuracy" >&2
   echo "  spark     Spark to the real InfluxDB: the job vs influxdb-client alone and per row; the" >&2
   echo "            cars example through derive, lookups, alerts and an aggregation; latency" >&2
@@ -13,6 +13,8 @@ usage() {
   echo "            trickling (a few rows/s each)" >&2
   echo "  stack     the compose stack (needs Docker; CI: .ci/prepare_docker.sh): rate steps, lag," >&2
   echo "            latency, up to the first point, peak memory; tears the stack down at the end" >&2
+  echo "  startup   up to the first point and its critical path, then the same after the Spark" >&2
+  echo "            job's SIGKILL; tears the stack down at the end" >&2
 }
 
 if [ "$#" -ne 1 ]; then usage; exit 2; fi
@@ -29,7 +31,7 @@ case "$1" in
     export INFLUXD
     exec .venv/bin/python "bench/$1_bench.py"
     ;;
-  stack)
+  stack | startup)
     ROOT="$(pwd)"
     say() { printf '[bench stack] %s\n' "$*" >&2; }
     die() { printf '[bench stack] error: %s\n' "$*" >&2; exit 2; }
@@ -40,7 +42,11 @@ case "$1" in
     choose_influxdb_grafana_images
     ./clean.sh --yes >/dev/null
     trap './clean.sh --yes >/dev/null 2>&1 || true' EXIT
-    .venv/bin/python bench/stack_bench.py
+    if [ "$1" = "startup" ]; then
+      .venv/bin/python bench/stack_bench.py --startup
+    else
+      .venv/bin/python bench/stack_bench.py
+    fi
     ;;
   *) usage; exit 2 ;;
 esac

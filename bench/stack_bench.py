@@ -3,7 +3,11 @@
 Brings the default (full) stack up with ./build_setup.sh (images built first if needed)
 and measures, on the `sensors` dataset (synthetic, so any rate can be asked):
 - up_to_first_point_s: from build_setup.sh's "starting the ... stack" to the first point
-  of the default dataset returned by a Flux query;
+  of the default dataset returned by a Flux query, and its critical path (startup_path):
+  when each service started and became healthy, the provisioner finished, and the Spark
+  job reached each of its steps (`--startup` measures only this and the next line's
+  figure, then tears down);
+- with `--startup`, first_point_after_spark_job_sigkill_s and its path, as above;
 - latency_p50_s / latency_p95_s: send to queryable (Flux, polled every 0.25 s) at 1000
   rows/s;
 - steps: for each asked rate, 60 s each, the rows/s the streamer got acknowledged by
@@ -20,6 +24,8 @@ The last line printed is one JSON object. The stack is torn down at the end (cle
 from __future__ import annotations
 
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +43,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from queryable import QueryableClock, percentile  # noqa: E402
 from stack import Stack  # noqa: E402
+from startup_path import ContainerEvents, breakdown, job_milestones  # noqa: E402
 
 from metrics.sources.kafka import KafkaSource  # noqa: E402
 from streamlab.kafka_admin import query_group  # noqa: E402
@@ -54,6 +61,7 @@ MIB = {"B": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1.0, "GiB": 1024.0}
 SUBMIT_JOB = ROOT / "tests" / "e2e" / "jobs" / "forever.py"
 SUBMIT_RUNS = 2
 SUBMIT_TIMEOUT_S = 600.0
+RESTART_GUARD_S = 900.0
 
 
 def log(message: str) -> None:
@@ -103,12 +111,15 @@ def first_point_epoch(dataset: str, timeout: float = 1800) -> float | None:
     return None
 
 
-def bring_up() -> float:
-    """./build_setup.sh; returns seconds from its "starting the stack" to the first point."""
+def bring_up() -> tuple[float, list[dict[str, object]]]:
+    """./build_setup.sh; returns seconds from its "starting the stack" to the first point,
+    and the steps between (startup_path.breakdown)."""
     result: dict[str, float | None] = {}
     poller = threading.Thread(
         target=lambda: result.update(first=first_point_epoch("temps")), daemon=True
     )
+    events = ContainerEvents(since=time.time())
+    events.start()
     poller.start()
     started: float | None = None
     with subprocess.Popen(
@@ -121,9 +132,45 @@ def bring_up() -> float:
     if setup.returncode != 0:
         raise SystemExit("bench stack: build_setup.sh failed (see above)")
     poller.join()
-    if started is None or result.get("first") is None:
+    events.stop()
+    first = result.get("first")
+    if started is None or first is None:
         raise SystemExit("bench stack: no first point seen")
-    return result["first"] - started
+    job = Stack.current().compose("ps", "-aq", "spark-job").strip()
+    steps = breakdown(started, events.events, job_milestones(job, started), first)
+    _log_path(steps)
+    return first - started, steps
+
+
+def restart_after_sigkill(stack: Stack) -> tuple[float, list[dict[str, object]]]:
+    """SIGKILLs the Spark job's container; returns seconds to the first point of a row
+    sent after the kill, and the steps between (startup_path.breakdown)."""
+    job = stack.compose("ps", "-aq", "spark-job").strip()
+    pid = int(subprocess.run(
+        ["docker", "inspect", "--format", "{{.State.Pid}}", job],
+        capture_output=True, text=True, check=True,
+    ).stdout)  # fmt: skip
+    killed_at = time.time()
+    events = ContainerEvents(since=killed_at)
+    events.start()
+    # The main process, as a crash would: `docker kill` counts as a stop and the restart
+    # policy would leave the container down.
+    os.kill(pid, signal.SIGKILL)
+    killed_ns, deadline = int(killed_at * 1e9), time.monotonic() + RESTART_GUARD_S
+    while stack.latest_point_ns("temps") <= killed_ns:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench stack: no point {RESTART_GUARD_S:.0f} s after the kill")
+        time.sleep(1)
+    first = time.time()
+    events.stop()
+    steps = breakdown(killed_at, events.events, job_milestones(job, killed_at), first)
+    _log_path(steps)
+    return first - killed_at, steps
+
+
+def _log_path(steps: list[dict[str, object]]) -> None:
+    for row in steps:
+        log(f"  {row['at_s']:7.1f} s  {row['step']}")
 
 
 def submit_to_running(stack: Stack, name: str) -> float:
@@ -207,8 +254,18 @@ def latency(stack: Stack) -> list[float]:
 def main() -> int:
     memory = MemorySampler()
     memory.start()
-    up_s = bring_up()
+    up_s, path = bring_up()
     log(f"up to the first point: {up_s:.1f} s")
+    if sys.argv[1:] == ["--startup"]:
+        restart_s, restart_path = restart_after_sigkill(Stack.current())
+        log(f"first point after the Spark job's SIGKILL: {restart_s:.1f} s")
+        memory.stop.set()
+        print(json.dumps({
+            "up_to_first_point_s": round(up_s, 1), "critical_path": path,
+            "first_point_after_spark_job_sigkill_s": round(restart_s, 1),
+            "restart_path": restart_path, "peak_memory_mib": round(memory.peak_mib),
+        }))  # fmt: skip
+        return 0
     stack = Stack.current()
     submits = [submit_to_running(stack, f"bench-submit-{n}") for n in range(1, SUBMIT_RUNS + 1)]
     log(f"./submit.sh to RUNNING: {', '.join(f'{s:.1f}' for s in submits)} s")
@@ -229,6 +286,7 @@ def main() -> int:
         "latency_p95_s": round(percentile(latencies, 0.95), 3),
         "latency_points": len(latencies),
         "up_to_first_point_s": round(up_s, 1),
+        "critical_path": path,
         "peak_memory_mib": round(memory.peak_mib),
         "submit_to_running_s": [round(s, 1) for s in submits],
         "step_seconds": STEP_S,
