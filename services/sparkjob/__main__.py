@@ -31,6 +31,8 @@ def main() -> int:
         print(f"sparkjob: {error}", file=sys.stderr)
         return 2
     spark = build_session(config)
+    context = spark.sparkContext
+    print(f"sparkjob: Spark session ready on {context.master} ({context.applicationId})")
     queries = start(spark, specs, config, token)
     print(f"sparkjob: {len(queries)} queries running: {', '.join(q.name for q in queries)}")
     mark_ready(queries, settings.optional("SPARKJOB_READY_FILE"))

@@ -42,7 +42,8 @@ def start(
     committer = OffsetCommitter(config.kafka_bootstrap)
     spark.streams.addListener(PipelineListener(pipeline, committer))
     queries: list[StreamingQuery] = []
-    for name, spec in sorted(specs.items()):
+    for name in start_order(specs):
+        spec = specs[name]
         if not config.selects(name):
             continue
         try:
@@ -56,6 +57,13 @@ def start(
         _report(pipeline, dataset_point(name, len(started)))
         queries.extend(started)
     return queries
+
+
+def start_order(specs: dict[str, DatasetSpec]) -> list[str]:
+    """Dataset names in the order their queries start: those that stream from the start
+    first, as their first batches are what a new stack waits for (docs/decisions.md,
+    "Start-up"), then by name."""
+    return sorted(specs, key=lambda name: (not specs[name].autostart, name))
 
 
 def _report(pipeline: InfluxTarget, point) -> None:

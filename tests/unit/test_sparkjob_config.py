@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from sparkjob.config import JobConfig
+from sparkjob.job import start_order
 from streamlab.influx import InfluxTarget, read_token
 from streamlab.settings import Settings, SettingsError
+from streamlab.specs import load_specs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,3 +57,12 @@ def test_token_file_errors_say_what_to_do(tmp_path: Path) -> None:
 
 def test_target_never_prints_its_token() -> None:
     assert "s3cret" not in repr(InfluxTarget("http://x", "o", "b", "s3cret", 10))
+
+
+def test_datasets_that_stream_from_the_start_start_first() -> None:
+    settings = Settings.load()
+    specs = load_specs(settings.path("DATASETS_DIR"), settings.values)
+    order = start_order(specs)
+    streaming = [name for name in order if specs[name].autostart]
+    assert streaming and order[: len(streaming)] == sorted(streaming)
+    assert order[len(streaming) :] == sorted(set(specs) - set(streaming))
