@@ -8,7 +8,7 @@ tests' binary), in one run:
   micro-batch's planning included), after a warm-up run on a smaller topic;
 - cars_rows_per_s: the `cars` example's queries over a pre-filled cars topic of as many
   rows (CARS_ROWS), both with trigger(availableNow), the writeStream settings of the job's
-  start_plan: its `sinks` query (derive, three broadcast lookups; points, bad_driving
+  start_results: its `sinks` query (derive, three broadcast lookups; points, bad_driving
   alerts as points and to Kafka, every enriched row to Kafka) and its aggregation
   `alert_counts` (alerts per colour and 15-minute window, to InfluxDB and Kafka); wall
   time from the first query's start to both ending, after a warm-up run. Rows in the
@@ -115,7 +115,7 @@ def target(lab: InfluxLab, bucket: str = "streamlab") -> InfluxTarget:
 
 
 def stream(frame, config: JobConfig, spec, query: str):
-    """A query's writer as start_plan makes it (sparkjob.queries._stream): its name and
+    """A query's writer as start_results makes it (sparkjob.queries._stream): its name and
     checkpoint; the trigger is the caller's."""
     return frame.writeStream.queryName(f"{spec.name}.{query}").option(
         "checkpointLocation", config.checkpoint(spec.name, query)
@@ -156,7 +156,7 @@ def check_stored(lab: InfluxLab, measurement: str, field: str, expected: int) ->
 
 
 def measure_job(spark, spec, count, config: JobConfig, lab: InfluxLab) -> float:
-    """The sinks query as start_plan makes it: the dataset's enriched frame (for sensors,
+    """The sinks query as start_results makes it: the dataset's enriched frame (for sensors,
     no derive or lookups: its rows parsed, with the keep flags process_batch reads)."""
     ctx = BatchContext(spec, target(lab), target(lab, "pipeline"), config.kafka_bootstrap)
     enriched = plan_dataset(spark, spec, config).enriched

@@ -15,7 +15,7 @@ from .config import JobConfig
 from .expressions import ExpressionError
 from .offsets import OffsetCommitter
 from .progress import PipelineListener
-from .queries import plan_dataset, start_plan
+from .queries import DatasetPlan, plan_dataset, start_raw_layer, start_results
 from .series import dataset_point
 from .sinks import BatchContext
 
@@ -42,20 +42,25 @@ def start(
     committer = OffsetCommitter(config.kafka_bootstrap)
     spark.streams.addListener(PipelineListener(pipeline, committer))
     queries: list[StreamingQuery] = []
+    plans: list[DatasetPlan] = []
     for name in start_order(specs):
-        spec = specs[name]
         if not config.selects(name):
             continue
         try:
-            plan = plan_dataset(spark, spec, config)
+            plan = plan_dataset(spark, specs[name], config)
         except ExpressionError as error:
             log.error("dataset %s does not start: %s", name, error)
             _report(pipeline, dataset_point(name, 0, str(error)))
             continue
-        ctx = BatchContext(spec, data, pipeline, config.kafka_bootstrap)
-        started = start_plan(plan, config, ctx)
-        _report(pipeline, dataset_point(name, len(started)))
-        queries.extend(started)
+        ctx = BatchContext(plan.spec, data, pipeline, config.kafka_bootstrap)
+        queries.extend(start_results(plan, config, ctx))
+        plans.append(plan)
+    # The raw layers after every dataset's results: their first batches would otherwise
+    # take the executor's cores from the first points a new stack waits for
+    # (docs/decisions.md, "Start-up"); Kafka keeps their rows meanwhile.
+    for plan in plans:
+        queries.append(start_raw_layer(plan, config))
+        _report(pipeline, dataset_point(plan.spec.name, 2 + len(plan.aggregates)))
     return queries
 
 

@@ -68,16 +68,11 @@ def _stream(frame: DataFrame, config: JobConfig, spec: DatasetSpec, query: str) 
     )  # fmt: skip
 
 
-def start_plan(plan: DatasetPlan, config: JobConfig, ctx: BatchContext) -> list[StreamingQuery]:
+def start_results(plan: DatasetPlan, config: JobConfig, ctx: BatchContext) -> list[StreamingQuery]:
+    """The dataset's sinks query and one query per aggregation."""
     spec = plan.spec
     trigger = {"processingTime": config.trigger_interval}
     queries = [
-        _stream(plan.raw_layer, config, spec, "raw_layer")
-        .format("parquet")
-        .partitionBy("date")
-        .option("path", config.raw_path(spec.name))
-        .trigger(processingTime=config.raw_layer_trigger_interval)
-        .start(),
         _stream(plan.enriched, config, spec, "sinks")
         .foreachBatch(process_batch(ctx))
         .trigger(**trigger)
@@ -94,7 +89,13 @@ def start_plan(plan: DatasetPlan, config: JobConfig, ctx: BatchContext) -> list[
     return queries
 
 
-def start_dataset(
-    spark: SparkSession, spec: DatasetSpec, config: JobConfig, ctx: BatchContext
-) -> list[StreamingQuery]:
-    return start_plan(plan_dataset(spark, spec, config), config, ctx)
+def start_raw_layer(plan: DatasetPlan, config: JobConfig) -> StreamingQuery:
+    spec = plan.spec
+    return (
+        _stream(plan.raw_layer, config, spec, "raw_layer")
+        .format("parquet")
+        .partitionBy("date")
+        .option("path", config.raw_path(spec.name))
+        .trigger(processingTime=config.raw_layer_trigger_interval)
+        .start()
+    )
