@@ -14,7 +14,7 @@ from streamlab.specs import DatasetSpec
 from .config import JobConfig
 from .expressions import ExpressionError
 from .offsets import OffsetCommitter
-from .progress import PipelineListener
+from .progress import ProgressPoller
 from .queries import DatasetPlan, plan_dataset, start_raw_layer, start_results
 from .series import dataset_point
 from .sinks import BatchContext
@@ -39,9 +39,9 @@ def start(
     """Starts the queries of every selected dataset; returns them all. A dataset whose
     spec Spark refuses is left out, logged and reported in the pipeline bucket."""
     data, pipeline = influx_targets(config, token or read_token(config.token_file))
-    committer = OffsetCommitter(config.kafka_bootstrap)
-    spark.streams.addListener(PipelineListener(pipeline, committer))
     queries: list[StreamingQuery] = []
+    # Reads the list as it grows: the first queries report while the others start.
+    ProgressPoller(queries, pipeline, OffsetCommitter(config.kafka_bootstrap)).start()
     plans: list[DatasetPlan] = []
     for name in start_order(specs):
         if not config.selects(name):
@@ -53,13 +53,13 @@ def start(
             _report(pipeline, dataset_point(name, 0, str(error)))
             continue
         ctx = BatchContext(plan.spec, data, pipeline, config.kafka_bootstrap)
-        queries.extend(start_results(plan, config, ctx))
+        queries.extend(_started(start_results(plan, config, ctx)))
         plans.append(plan)
     # The raw layers after every dataset's results: their first batches would otherwise
     # take the executor's cores from the first points a new stack waits for
     # (docs/decisions.md, "Start-up"); Kafka keeps their rows meanwhile.
     for plan in plans:
-        queries.append(start_raw_layer(plan, config))
+        queries.extend(_started([start_raw_layer(plan, config)]))
         _report(pipeline, dataset_point(plan.spec.name, 2 + len(plan.aggregates)))
     return queries
 
@@ -69,6 +69,12 @@ def start_order(specs: dict[str, DatasetSpec]) -> list[str]:
     first, as their first batches are what a new stack waits for (docs/decisions.md,
     "Start-up"), then by name."""
     return sorted(specs, key=lambda name: (not specs[name].autostart, name))
+
+
+def _started(queries: list[StreamingQuery]) -> list[StreamingQuery]:
+    for query in queries:
+        log.info("query %s started (id %s)", query.name, query.id)
+    return queries
 
 
 def _report(pipeline: InfluxTarget, point) -> None:
