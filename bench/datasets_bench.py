@@ -8,7 +8,7 @@ TRICKLE_ROWS_PER_S rows/s to each). For each, after SETTLE_S to let every query 
 MEASURE_S:
 - the Spark JVM's CPU (local mode: driver and executor in one process) with its Python
   workers', from /proc, and the workers' part of it;
-- this Python process's CPU (py4j callbacks, the progress listener, foreachBatch);
+- this Python process's CPU (foreachBatch's py4j callbacks, the progress poller);
 - the streaming queries running and the micro-batches they ran;
 - where a micro-batch's time goes: Spark's own durationMs (latestOffset, getBatch,
   queryPlanning, addBatch, walCommit, commitOffsets, triggerExecution) averaged over the

@@ -2,9 +2,9 @@
 provisioner finished, when the Spark job reached each of its steps, and the first point.
 
 `ContainerEvents` follows `docker events` (start, health_status, die) from a given time,
-so nothing is missed (a container's health log keeps only its last five checks); `job_milestones` reads the spark-job
-container's log with Docker's timestamps. `breakdown` puts them all in seconds after the
-stack was asked to start, in the order they happened.
+so nothing is missed (a container's health log keeps only its last five checks);
+`job_milestones` reads the spark-job container's log with Docker's timestamps. `breakdown`
+puts them all in seconds after the stack was asked to start, in the order they happened.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime
 JOB_STEPS = {
     "job: submitting to the cluster": re.compile(r"entrypoint: submitting the StreamLab job"),
     "job: Spark session ready (YARN application running)": re.compile(r"Spark session ready"),
-    "job: first query started": re.compile(r"sparkjob.progress: query \S+ started"),
+    "job: first query started": re.compile(r"sparkjob.job: query \S+ started"),
     "job: queries started": re.compile(r"sparkjob: \d+ queries running"),
     "job: every query started": re.compile(r"sparkjob: every query has started"),
 }

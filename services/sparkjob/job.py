@@ -1,4 +1,4 @@
-"""Starts every dataset's queries and the progress listener, then waits."""
+"""Starts every dataset's queries and the thread that reports their progress."""
 
 from __future__ import annotations
 
